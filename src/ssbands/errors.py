@@ -1,0 +1,36 @@
+"""Exceptions with messages that name what is wrong and how to fix it."""
+
+from __future__ import annotations
+
+
+class SSBandsError(Exception):
+    """Base class of every error this package raises on purpose."""
+
+
+class InputError(SSBandsError, ValueError):
+    """Bad user input: a file, field or value that cannot be used as given."""
+
+
+class UnknownParameterError(InputError):
+    """A calculation needs a material parameter that the library marks ``unknown``."""
+
+    def __init__(self, material: str, field: str, purpose: str = ""):
+        self.material = material
+        self.field = field
+        why = f" (needed for {purpose})" if purpose else ""
+        super().__init__(
+            f"material {material!r}: parameter {field!r} is unknown{why}. Supply it in a user "
+            f"library YAML file (materials: {{{material}: {{{field}: VALUE}}}}) and pass it with "
+            f"--library FILE (Python: load_library(extra=FILE))."
+        )
+
+
+class ConvergenceError(SSBandsError, RuntimeError):
+    """A solver did not converge; carries diagnostics instead of returning NaN."""
+
+    def __init__(self, message: str, diagnostics: dict | None = None):
+        self.diagnostics = dict(diagnostics or {})
+        if self.diagnostics:
+            details = "; ".join(f"{k}={v!r}" for k, v in self.diagnostics.items())
+            message = f"{message} [{details}]"
+        super().__init__(message)

@@ -1,0 +1,336 @@
+"""Materials library: validated, immutable material records with citations.
+
+Built-in data live in ``materials/data/*.yaml``; a user YAML file adds materials or overrides
+single fields of built-in ones (field by field). Every parameter is a :class:`Param` with its value,
+source and notes; a value nobody published is ``unknown`` and asking for it raises
+:class:`~ssbands.errors.UnknownParameterError` naming the material, the field and the fix.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Iterable, Mapping
+
+import yaml
+
+from ..errors import InputError, UnknownParameterError
+
+KINDS = ("metal", "electrode", "electrolyte")
+
+#: Fields each kind accepts, with (description, unit, check).
+_POS = "positive"
+_FIELDS: dict[str, dict[str, tuple[str, str, str | None]]] = {
+    "metal": {
+        "work_function_eV": ("work function", "eV", _POS),
+    },
+    "electrode": {
+        "work_function_eV": ("work function (constant or table over Li fraction)", "eV", _POS),
+        "ocv_V": ("open-circuit potential vs Li/Li+ over Li fraction", "V", None),
+        "li_capacity_cm3": ("Li atoms per cm3 of electrode at Li fraction 1", "cm^-3", _POS),
+        "li_fraction_range": ("usable Li fraction range [min, max]", "", "range01"),
+        "permittivity": ("relative permittivity", "", _POS),
+    },
+    "electrolyte": {
+        "phi0_li_V": ("SCL step against Li metal, phi0^Li", "V", None),
+        "site_density_cm3": ("Li defect site density N", "cm^-3", _POS),
+        "defect_energy_eV": ("defect formation energy E_f0 at the neutral bulk potential", "eV", None),
+        "alpha": ("saturation factor (largest site fraction a defect may fill)", "", "fraction"),
+        "permittivity": ("relative permittivity eps_r", "", _POS),
+        "window_V": ("electrochemical stability window [V_red, V_ox] vs Li/Li+", "V", "window"),
+        "band_gap_eV": ("band gap", "eV", "nonneg"),
+        "ionization_potential_eV": ("ionization potential (E_vac - E_VBM)", "eV", _POS),
+        "ionic_conductivity_S_cm": ("bulk ionic conductivity at 300 K", "S/cm", _POS),
+        "activation_energy_eV": ("activation energy of ionic conduction", "eV", "nonneg"),
+        "electronic_conductivity_S_cm": ("electronic conductivity", "S/cm", _POS),
+        "diffusivity_cm2_s": ("Li defect diffusivity", "cm^2/s", _POS),
+    },
+}
+_META = {"kind", "description"}
+_PARAM_KEYS = {"value", "source", "note", "estimate", "alternatives", "kind", "file", "x", "values",
+               "branches", "default_branch", "coefficients", "singular_term"}
+
+
+@dataclass(frozen=True)
+class Param:
+    """One material parameter: its value (``None`` when unknown) and where it came from."""
+
+    value: Any
+    source: str | None = None
+    note: str | None = None
+    estimate: bool = False
+    spec: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def known(self) -> bool:
+        return self.value is not None or bool(self.spec)
+
+    def to_dict(self) -> dict:
+        d: dict[str, Any] = {"value": "unknown" if not self.known else _plain(self.value)}
+        if self.spec:
+            d = {k: _plain(v) for k, v in self.spec.items() if k not in ("source", "note", "estimate")}
+        for k in ("source", "note"):
+            if getattr(self, k):
+                d[k] = getattr(self, k)
+        if self.estimate:
+            d["estimate"] = True
+        return d
+
+
+def _plain(v):
+    if isinstance(v, Mapping):
+        return {k: _plain(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    return v
+
+
+UNKNOWN = Param(None)
+
+
+@dataclass(frozen=True)
+class Material:
+    """An immutable material record. Use :meth:`get` to read a parameter that must be known."""
+
+    name: str
+    kind: str
+    params: Mapping[str, Param]
+    description: str = ""
+    origin: str = "built-in"
+
+    def param(self, field_name: str) -> Param:
+        allowed = _FIELDS[self.kind]
+        if field_name not in allowed:
+            raise InputError(f"material {self.name!r} ({self.kind}) has no field {field_name!r}; "
+                             f"fields: {', '.join(sorted(allowed))}")
+        return self.params.get(field_name, UNKNOWN)
+
+    def has(self, field_name: str) -> bool:
+        return field_name in _FIELDS[self.kind] and self.param(field_name).known
+
+    def get(self, field_name: str, purpose: str = "") -> Any:
+        """The value of ``field_name``; raises UnknownParameterError if it is unknown."""
+        p = self.param(field_name)
+        if not p.known:
+            raise UnknownParameterError(self.name, field_name, purpose)
+        return p.value if p.value is not None else p.spec
+
+    @property
+    def is_electron_conductor(self) -> bool:
+        return self.kind in ("metal", "electrode")
+
+    def to_dict(self) -> dict:
+        out = {"name": self.name, "kind": self.kind, "description": self.description, "origin": self.origin,
+               "parameters": {}}
+        for f, (desc, unit, _) in _FIELDS[self.kind].items():
+            d = self.param(f).to_dict()
+            d["description"] = desc
+            if unit:
+                d["unit"] = unit
+            out["parameters"][f] = d
+        return out
+
+
+class Library(Mapping[str, Material]):
+    """Case-insensitive mapping of material names to :class:`Material`."""
+
+    def __init__(self, materials: Iterable[Material], references: Mapping[str, str] | None = None):
+        self._m = {m.name.lower(): m for m in materials}
+        self.references = dict(references or {})
+
+    def __getitem__(self, name: str) -> Material:
+        try:
+            return self._m[str(name).lower()]
+        except KeyError:
+            raise InputError(
+                f"unknown material {name!r}; known: {', '.join(sorted(m.name for m in self._m.values()))}. "
+                "Add it in a user library YAML file and pass --library FILE."
+            ) from None
+
+    def __iter__(self):
+        return iter(m.name for m in self._m.values())
+
+    def __len__(self):
+        return len(self._m)
+
+    def __contains__(self, name: object) -> bool:
+        return str(name).lower() in self._m
+
+    def of_kind(self, kind: str) -> list[Material]:
+        return [m for m in self._m.values() if m.kind == kind]
+
+    def cite(self, key: str | None) -> str | None:
+        if key is None:
+            return None
+        return self.references.get(key, key)
+
+
+# ----------------------------------------------------------------------------------------------
+# parsing and validation
+
+def _check_number(where: str, v: Any) -> float:
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+        raise InputError(f"{where}: expected a finite number, got {v!r}")
+    return float(v)
+
+
+def _validate_value(where: str, check: str | None, v: Any) -> Any:
+    if check == "window" or check == "range01":
+        if not (isinstance(v, (list, tuple)) and len(v) == 2):
+            raise InputError(f"{where}: expected a pair [low, high], got {v!r}")
+        lo, hi = (_check_number(where, x) for x in v)
+        if not lo < hi:
+            raise InputError(f"{where}: expected low < high, got {v!r}")
+        if check == "range01" and not (0.0 <= lo and hi <= 1.0):
+            raise InputError(f"{where}: a Li fraction range must lie within [0, 1], got {v!r}")
+        return (lo, hi)
+    x = _check_number(where, v)
+    if check == _POS and not x > 0:
+        raise InputError(f"{where}: must be > 0, got {v!r}")
+    if check == "nonneg" and x < 0:
+        raise InputError(f"{where}: must be >= 0, got {v!r} (a negative band gap or energy is not physical)")
+    if check == "fraction" and not 0 < x <= 1:
+        raise InputError(f"{where}: must be in (0, 1], got {v!r}")
+    return x
+
+
+def _parse_param(where: str, check: str | None, raw: Any, origin: str) -> Param:
+    if isinstance(raw, str) and raw.strip().lower() == "unknown":
+        return UNKNOWN
+    if not isinstance(raw, Mapping):
+        return Param(_validate_value(where, check, raw), source=origin)
+    bad = set(raw) - _PARAM_KEYS
+    if bad:
+        raise InputError(f"{where}: unexpected key(s) {sorted(bad)}; allowed: {sorted(_PARAM_KEYS)}")
+    source = raw.get("source", origin if origin != "built-in" else None)
+    note = raw.get("note")
+    estimate = bool(raw.get("estimate", False))
+    if "kind" in raw:  # a function spec (OCV curve or tabulated work function), validated by thermo
+        from ..thermo import validate_function_spec
+
+        spec = dict(raw)
+        validate_function_spec(where, spec)
+        return Param(None, source, note, estimate, MappingProxyType(spec))
+    if "value" not in raw:
+        raise InputError(f"{where}: a parameter mapping needs 'value' (or 'kind' for a function)")
+    v = raw["value"]
+    if isinstance(v, str) and v.strip().lower() == "unknown":
+        return Param(None, source, note, estimate)
+    return Param(_validate_value(where, check, v), source, note, estimate)
+
+
+def _parse_material(name: str, raw: Any, origin: str, base: Material | None, data_dir: Path | None) -> Material:
+    where0 = f"{origin}: material {name!r}"
+    if not isinstance(raw, Mapping):
+        raise InputError(f"{where0}: expected a mapping of fields, got {type(raw).__name__}")
+    kind = raw.get("kind", base.kind if base else None)
+    if kind not in KINDS:
+        raise InputError(f"{where0}: field 'kind' must be one of {KINDS}, got {kind!r}")
+    if base is not None and kind != base.kind:
+        base = None  # a change of kind replaces the material
+    allowed = _FIELDS[kind]
+    params = dict(base.params) if base else {}
+    for key, value in raw.items():
+        if key in _META:
+            continue
+        if key not in allowed:
+            raise InputError(f"{where0}: unknown field {key!r} for a {kind}; fields: {', '.join(sorted(allowed))}")
+        p = _parse_param(f"{where0}, field {key!r}", allowed[key][2], value, origin)
+        if p.spec.get("kind") == "table" and "file" in p.spec:
+            spec = dict(p.spec)
+            spec["_dir"] = str(data_dir) if data_dir else "."
+            p = Param(None, p.source, p.note, p.estimate, MappingProxyType(spec))
+        params[key] = p
+    desc = raw.get("description", base.description if base else "")
+    return Material(name=name, kind=kind, params=MappingProxyType(params), description=str(desc),
+                    origin=origin if base is None else f"{base.origin} + {origin}")
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that also reads ``3.2e22`` (no exponent sign, no dot) as a float, as people write it."""
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+    |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+    |\.[0-9_]+(?:[eE][-+]?[0-9]+)?
+    |[-+]?\.(?:inf|Inf|INF)
+    |\.(?:nan|NaN|NAN))$""", re.X),
+    list("-+0123456789."),
+)
+
+
+def safe_load(text: str):
+    """``yaml.safe_load`` with scientific notation such as ``1e22`` read as a number."""
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+
+
+def _read_yaml(path: Path, text: str | None = None) -> dict:
+    try:
+        data = safe_load(text if text is not None else path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"library file {str(path)!r} does not exist") from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"library file {str(path)!r} is not valid YAML: {exc}") from None
+    except UnicodeDecodeError:
+        raise InputError(f"library file {str(path)!r} is not UTF-8 text") from None
+    if not isinstance(data, Mapping) or not isinstance(data.get("materials"), Mapping):
+        raise InputError(f"library file {str(path)!r}: expected a top-level 'materials:' mapping "
+                         "of material names to fields")
+    return data
+
+
+@lru_cache(maxsize=1)
+def _builtin() -> Library:
+    d = resources.files("ssbands.materials") / "data"
+    data_dir = Path(str(d))
+    refs = safe_load((data_dir / "references.yaml").read_text(encoding="utf-8"))
+    mats: dict[str, Material] = {}
+    for fname in ("metals.yaml", "electrodes.yaml", "electrolytes.yaml"):
+        data = _read_yaml(data_dir / fname)
+        for name, raw in data["materials"].items():
+            if str(name).startswith("_"):
+                continue
+            mats[str(name).lower()] = _parse_material(str(name), raw, "built-in", None, data_dir)
+    return Library(mats.values(), refs)
+
+
+def load_library(extra: str | Path | Iterable[str | Path] | None = None) -> Library:
+    """The built-in library, with materials added or overridden by user YAML file(s) ``extra``.
+
+    A user file has the same form as the built-in files::
+
+        materials:
+          LiPON: {permittivity: 15.0}               # override one field, keep the rest
+          MySE:                                     # a new material
+            kind: electrolyte
+            phi0_li_V: {value: 1.1, source: "my DFT, 2026"}
+
+    A bare number is taken as a value whose source is the user file.
+    """
+    lib = _builtin()
+    if extra is None:
+        return lib
+    paths = [extra] if isinstance(extra, (str, Path)) else list(extra)
+    mats = {m.name.lower(): m for m in lib.values()}
+    refs = dict(lib.references)
+    for p in paths:
+        path = Path(p)
+        data = _read_yaml(path)
+        refs.update({str(k): str(v) for k, v in (data.get("references") or {}).items()})
+        for name, raw in data["materials"].items():
+            base = mats.get(str(name).lower())
+            m = _parse_material(base.name if base else str(name), raw, str(path), base, path.parent)
+            mats[str(name).lower()] = m
+    return Library(mats.values(), refs)
+
+
+def field_names(kind: str) -> dict[str, tuple[str, str]]:
+    """The fields a material of ``kind`` accepts: ``{name: (description, unit)}``."""
+    return {k: (d, u) for k, (d, u, _) in _FIELDS[kind].items()}
