@@ -147,12 +147,14 @@ class ProfileAccessor:
 
 
 def _netcdf_engine() -> str:
-    try:
-        import h5netcdf  # noqa: F401
+    """netCDF4 or h5netcdf (+h5py) when installed, else scipy's NetCDF3 writer (always available)."""
+    import importlib.util
 
+    if importlib.util.find_spec("netCDF4"):
+        return "netcdf4"
+    if importlib.util.find_spec("h5netcdf") and importlib.util.find_spec("h5py"):
         return "h5netcdf"
-    except ImportError:
-        return "scipy"
+    return "scipy"
 
 
 def read_profile(path: str | Path) -> xr.Dataset:
