@@ -97,7 +97,8 @@ def materials_show(name, library_file, as_json):
 @click.option("--mu-li-se", "mu_li_se", type=float, default=None,
               help="Li chemical potential of the SE bulk, eV vs Li metal (extrinsic closure).")
 @click.option("--ground", type=click.Choice(["cathode", "anode"]), default=None, help="Grounded terminal.")
-@click.option("--reference-ocv", type=float, default=0.0, show_default=True, help="Reference state of ΔCPD, V.")
+@click.option("--reference-ocv", type=float, default=None,
+              help="OCV of the ΔCPD reference state, V [default: 0 V if reachable, else the as-made state].")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--plot", "plot_file", type=click.Path(dir_okay=False), default=None, help="Band diagram PNG/SVG/PDF.")
 @click.option("--out", "out_file", type=click.Path(dir_okay=False), default=None,
@@ -113,7 +114,7 @@ def band(stack_file, ocv, closure, mu_li_se, ground, reference_ocv, as_json, plo
     stack = Stack.from_toml(stack_file, lib, **overrides)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        ds = solve(stack, ocv, reference_ocv=reference_ocv, library=lib)
+        ds = solve(stack, ocv, reference_ocv="auto" if reference_ocv is None else reference_ocv, library=lib)
     _echo_warnings(caught)
     if out_file:
         _write_profile(ds, out_file)

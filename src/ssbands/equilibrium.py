@@ -80,18 +80,38 @@ def reachable_ocv_range(stack: Stack) -> tuple[float, float]:
     return _conservation(stack)[-1]
 
 
+def _plating_limit(curve, T: float) -> float:
+    """Largest Li fraction with U ≥ 0 vs Li/Li⁺ (beyond it Li metal would plate: μ_Li > 0 is not stable)."""
+    if curve.reservoir:
+        return np.inf
+    lo, hi = curve.x_min, curve.x_max
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if curve.evaluate(np.array(hi), T) >= 0:
+            return hi
+        for _ in range(200):
+            m = 0.5 * (lo + hi)
+            if m in (lo, hi):
+                break
+            if curve.evaluate(np.array(m), T) >= 0:
+                lo = m
+            else:
+                hi = m
+    return lo
+
+
 def _conservation(stack: Stack):
     T = stack.temperature_K
     ca, cc, a0, c0 = _initial_fractions(stack)
+    a_max, c_max = min(ca.x_max, _plating_limit(ca, T)), min(cc.x_max, _plating_limit(cc, T))
     na = np.inf if ca.reservoir else _capacity(stack, "anode")
     nc = np.inf if cc.reservoir else _capacity(stack, "cathode")
-    lo = max(na * (ca.x_min - a0) if not ca.reservoir else -np.inf, nc * (c0 - cc.x_max) if not cc.reservoir else -np.inf)
-    hi = min(na * (ca.x_max - a0) if not ca.reservoir else np.inf, nc * (c0 - cc.x_min) if not cc.reservoir else np.inf)
+    lo = max(na * (ca.x_min - a0) if not ca.reservoir else -np.inf, nc * (c0 - c_max) if not cc.reservoir else -np.inf)
+    hi = min(na * (a_max - a0) if not ca.reservoir else np.inf, nc * (c0 - cc.x_min) if not cc.reservoir else np.inf)
 
     def fractions(q):
         q = np.asarray(q, float)
-        xa = np.full(q.shape, a0) if ca.reservoir else np.clip(a0 + q / na, ca.x_min, ca.x_max)
-        xc = np.full(q.shape, c0) if cc.reservoir else np.clip(c0 - q / nc, cc.x_min, cc.x_max)
+        xa = np.full(q.shape, a0) if ca.reservoir else np.clip(a0 + q / na, ca.x_min, a_max)
+        xc = np.full(q.shape, c0) if cc.reservoir else np.clip(c0 - q / nc, cc.x_min, c_max)
         return xa, xc
 
     def ocv(q):
@@ -107,7 +127,7 @@ def _conservation(stack: Stack):
             raise InputError(f"{stack.source}: the electrodes' stated Li contents leave no room to move Li "
                              f"(anode x = {a0}, cathode x = {c0})")
         span = hi - lo
-        rng = (float(ocv(np.array(lo + 1e-14 * span))), float(ocv(np.array(hi - 1e-14 * span))))
+        rng = (float(ocv(np.array(lo + 1e-13 * span))), float(ocv(np.array(hi - 1e-13 * span))))
     return ca, cc, fractions, ocv, (lo, hi), rng
 
 
@@ -158,7 +178,12 @@ def electrode_state(stack: Stack, ocv=None, li_fractions=None) -> ElectrodeState
         ca, cc = stack.ocv_curve("anode"), stack.ocv_curve("cathode")
         xa, xc = (np.atleast_1d(np.asarray(v, float)) for v in li_fractions)
         xa, xc = np.broadcast_arrays(xa, xc)
-        ua, uc = ca(xa, T), cc(xc, T)
+        with np.errstate(divide="ignore"):
+            ua, uc = ca(xa, T), cc(xc, T)
+        for name, u, x in ((stack.anode.name, ua, xa), (stack.cathode.name, uc, xc)):
+            if np.any(u < 0):
+                raise InputError(f"{stack.source}: {name} at Li fraction {x[u < 0][0]:.6g} would be below 0 V vs "
+                                 "Li/Li+ (more Li-rich than Li metal: Li plates); choose a smaller Li fraction")
         v = uc - ua
     else:
         ca, cc, fractions, ocv_of_q, (lo, hi), rng = _conservation(stack)
@@ -227,7 +252,7 @@ def _layer_work_function(layer, x_li):
                    else np.nan)
 
 
-def solve(stack: Stack, ocv=None, *, li_fractions=None, reference_ocv: float | None = 0.0,
+def solve(stack: Stack, ocv=None, *, li_fractions=None, reference_ocv: float | str | None = "auto",
           library: Library | None = None, grid=None) -> xr.Dataset:
     """Band diagram of the whole cell at one or many OCVs (or Li contents) → Profile with dims (ocv, x).
 
@@ -238,8 +263,11 @@ def solve(stack: Stack, ocv=None, *, li_fractions=None, reference_ocv: float | N
         Open-circuit voltage(s) in V; the electrodes' Li contents follow from Li conservation.
     li_fractions : (array_like, array_like), optional
         Anode and cathode Li fractions instead of ``ocv``.
-    reference_ocv : float or None
-        OCV of the reference state for ΔCPD (default 0 V, the discharged as-made cell); ``None`` skips ΔCPD.
+    reference_ocv : float, "auto" or None
+        OCV of the reference state for ΔCPD. ``"auto"`` (default): OCV = 0 V when the cell can reach it
+        (the discharged state of an as-made thin-film cell), otherwise the as-made state given by the
+        stack's Li contents (e.g. a Li-metal cell). ``None`` skips ΔCPD. The choice is recorded in the
+        attributes ``reference_ocv_V`` and ``reference_state``.
     library : Library, optional
         Source of the Li work function Φ_Li (defaults to the library the stack's materials came from).
 
@@ -252,23 +280,42 @@ def solve(stack: Stack, ocv=None, *, li_fractions=None, reference_ocv: float | N
     from .materials import load_library
 
     lib = library if library is not None else load_library()
+    ref_label = None
+    if isinstance(reference_ocv, str):
+        if reference_ocv != "auto":
+            raise InputError(f"reference_ocv must be a number, 'auto' or None, got {reference_ocv!r}")
+        lo, hi = reachable_ocv_range(stack)
+        if lo <= 0.0 <= hi:
+            reference_ocv, ref_label = 0.0, "OCV = 0 V"
+        else:
+            reference_ocv = lo if lo > 0 else hi
+            ref_label = f"lowest reachable OCV = {reference_ocv:.4g} V (OCV = 0 V is not reachable)"
+    elif reference_ocv is not None:
+        ref_label = f"OCV = {float(reference_ocv):g} V"
+    requested = None
     if li_fractions is None:
         n = np.size(ocv)
-        v = np.atleast_1d(np.asarray(ocv, float))
-        st = electrode_state(stack, ocv=v if reference_ocv is None else np.append(v, float(reference_ocv)))
+        requested = np.atleast_1d(np.asarray(ocv, float))
+        st = electrode_state(stack, ocv=requested)
     else:
         st = electrode_state(stack, li_fractions=li_fractions)
         n = st.ocv_V.size
-        if reference_ocv is not None:
-            ref = electrode_state(stack, ocv=[reference_ocv])
-            st = ElectrodeState(*(np.concatenate([getattr(st, f), getattr(ref, f)])
-                                  for f in ElectrodeState.__dataclass_fields__))
+    if reference_ocv is not None:
+        ref = electrode_state(stack, ocv=[float(reference_ocv)])
+        reference_ocv = float(ref.ocv_V[0])
+        st = ElectrodeState(*(np.concatenate([getattr(st, f), getattr(ref, f)])
+                              for f in ElectrodeState.__dataclass_fields__))
+    if requested is not None:  # label states by the OCV asked for (reached to < 1e-10 V)
+        st = ElectrodeState(np.concatenate([requested, st.ocv_V[n:]]), *(getattr(st, f) for f in
+                            list(ElectrodeState.__dataclass_fields__)[1:]))
     scalar = np.ndim(ocv if ocv is not None else li_fractions[0]) == 0
-    return _solve_states(stack, st, lib, grid, n_out=n, reference_ocv=reference_ocv, squeeze=scalar)
+    return _solve_states(stack, st, lib, grid, n_out=n, reference_ocv=reference_ocv, squeeze=scalar,
+                         reference_state=ref_label)
 
 
 def _solve_states(stack: Stack, st: ElectrodeState, lib: Library, grid, n_out: int,
-                  reference_ocv: float | None, squeeze: bool = False) -> xr.Dataset:
+                  reference_ocv: float | None, squeeze: bool = False, reference_state: str | None = None
+                  ) -> xr.Dataset:
     T = stack.temperature_K
     kt = kT_eV(T)
     n = st.ocv_V.size
@@ -475,6 +522,7 @@ def _solve_states(stack: Stack, st: ElectrodeState, lib: Library, grid, n_out: i
             allv[k] = (OX, src - src[r], "V", ln)
         allv["layer_dcpd_V"] = (OL, cpd[:, mid] - cpd[r, mid], "V", "Delta CPD at the layer middle")
         attrs["reference_ocv_V"] = float(reference_ocv)
+        attrs["reference_state"] = str(reference_state)
 
     keep = 0 if squeeze else slice(0, n_out)
     data_vars = {k: xr.Variable(dims[1:] if squeeze else dims, np.asarray(v)[keep], {"units": u, "long_name": ln})
@@ -563,7 +611,8 @@ def summary(ds: xr.Dataset) -> dict:
         "ocv_V": f(ds["ocv"]), "ground": ds.attrs["ground"], "closure": ds.attrs["closure"],
         "temperature_K": float(ds.attrs["temperature_K"]), "energy_reference": ds.attrs["energy_reference"],
         "cpd_convention": ds.attrs["cpd_convention"], "tip_work_function_eV": meta.get("tip_work_function_eV"),
-        "reference_ocv_V": ds.attrs.get("reference_ocv_V"), "mu_Li_se_eV": meta["stack"].get("mu_li_se_eV"),
+        "reference_ocv_V": ds.attrs.get("reference_ocv_V"), "reference_state": ds.attrs.get("reference_state"),
+        "mu_Li_se_eV": meta["stack"].get("mu_li_se_eV"),
         "layers": layers, "interfaces": ifaces,
         "notes": meta.get("notes", []), "ssbands_version": ds.attrs["ssbands_version"],
     }

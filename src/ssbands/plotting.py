@@ -130,7 +130,7 @@ def delta_cpd(ds: xr.Dataset, path: str | Path | None = None, ocvs=None):
         ax.set_ylabel(lab)
         ax.axhline(0, color="0.4", lw=0.6)
     axes[0].legend(title="OCV", fontsize=7, ncol=min(n, 4), loc="lower right")
-    axes[0].set_title(f"ΔCPD vs OCV = {ds.attrs.get('reference_ocv_V', 0):g} V  (ΔCPD = −ΔΦ/e + ΔV)", pad=16,
+    axes[0].set_title(f"ΔCPD vs {ds.attrs.get('reference_state', 'reference')}  (ΔCPD = −ΔΦ/e + ΔV)", pad=16,
                       fontsize=10)
     axes[-1].set_xlabel("x (nm)")
     axes[-1].set_xlim(x[0], x[-1])

@@ -118,7 +118,7 @@ class OCVCurve:
             if self.kind == "polynomial":
                 u = np.polyval(self._coef, x)
                 if self.singular_term:
-                    u = u + self.singular_term * (1.0 / x + 1.0 / (x - 1.0))
+                    u = u + self.singular_term * (1.0 / x - 1.0 / (1.0 - x))  # correct ±inf at both ends
                 return u
             u = np.interp(x, self._tx, self._tu)
             if self.nernst_from is not None:

@@ -1,0 +1,65 @@
+"""``ssbands fermi``: the self-consistent Fermi level of a defect system (py-sc-fermi YAML input).
+
+Thin: parses the options, calls :mod:`ssbands.defects`, prints a table or one JSON object.
+"""
+
+from __future__ import annotations
+
+import click
+
+from .errors import InputError
+
+
+def _parse_mu(values) -> dict[str, float]:
+    mu = {}
+    for item in values:
+        if "=" not in item:
+            raise InputError(f"--mu {item!r}: expected ELEMENT=EV, e.g. --mu Li=-1.5")
+        el, val = item.split("=", 1)
+        try:
+            mu[el.strip()] = float(val)
+        except ValueError:
+            raise InputError(f"--mu {item!r}: {val!r} is not a number (eV)") from None
+    return mu
+
+
+@click.command("fermi")
+@click.argument("input_file", metavar="INPUT.yaml", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--temperature", "temperature_K", type=float, default=None,
+              help="Temperature in K (default: the file's 'temperature').")
+@click.option("--mu", "mu", multiple=True, metavar="ELEMENT=EV",
+              help="Chemical potential in eV vs the elemental reference (mu_Li = 0: bcc Li); repeatable.")
+@click.option("--dos-file", type=click.Path(dir_okay=False), default=None,
+              help="DOS file (SC-Fermi totdos.dat format) when the YAML has no inline DOS.")
+@click.option("--library", type=click.Path(), default=None, hidden=False,
+              help="Accepted for uniformity with the other commands; not used.")
+def fermi(input_file, as_json, temperature_K, mu, dos_file, library):
+    """Self-consistent Fermi level and defect/carrier concentrations of INPUT.yaml.
+
+    INPUT.yaml is a py-sc-fermi input (bandgap, temperature, nelect, volume, dos/edos or a
+    totdos.dat next to it, defect_species) with optional ssbands keys (bands: parabolic,
+    stoichiometry, chemical_potentials). The Fermi level is reported above the VBM.
+    """
+    from .cli import emit_json
+    from .defects import DefectSystem
+
+    del library
+    if temperature_K is not None and not (temperature_K > 0 and temperature_K < float("inf")):
+        raise InputError(f"--temperature must be a finite number > 0 K, got {temperature_K!r}")
+    system = DefectSystem.from_yaml(input_file, dos_file=dos_file)
+    sol = system.solve(mu_eV=_parse_mu(mu), temperature_K=temperature_K)
+    d = sol.to_dict()
+    d["input"] = str(input_file)
+    if as_json:
+        emit_json(d)
+        return
+    click.echo(f"{input_file}: T = {sol.temperature_K:g} K, E_g = {sol.band_gap_eV:g} eV")
+    if sol.mu_eV:
+        click.echo("  chemical potentials: " + ", ".join(f"mu_{k} = {v:g} eV" for k, v in sol.mu_eV.items()))
+    click.echo(f"  self-consistent Fermi level: {sol.fermi_level_eV:.6f} eV above the VBM")
+    click.echo(f"  electrons: {sol.electrons_cm3:.4e} cm^-3   holes: {sol.holes_cm3:.4e} cm^-3")
+    click.echo("  defect          charge   concentration (cm^-3)")
+    for name, per_q in sol.concentrations_cm3.items():
+        for q, c in sorted(per_q.items()):
+            click.echo(f"  {name:<15} {q:+6d}   {c:.4e}")

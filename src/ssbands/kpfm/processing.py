@@ -1,0 +1,708 @@
+"""From a KPFM map to calibrated CPD profiles (MODEL.md §4).
+
+The chain a user runs: read the file (:func:`ssbands.kpfm.io.read`), optionally level (opt-in for
+potential channels: the absolute CPD is the measurement; default for topography), mask, average
+along y into CPD(x) with its standard deviation and pixel count (:func:`map_to_profile`), align
+several scans in x (:func:`xcorr_shift`, :func:`align_to`), cut the profile into layers
+(:func:`segment`), reference it to an inert base (:func:`reference_to_base`, CPD_base = CPD − CPD(base),
+perspective Eq. 8), take ΔCPD against a reference scan (:func:`delta_cpd`, Eq. 9), measure
+interface steps with uncertainties (:func:`interface_step`) and compare grains with grain boundaries
+(:func:`grain_boundary_stats`).
+
+Every profile is a :func:`ssbands.profile.make_profile` Profile (``kind="measurement"``) whose
+``cpd_convention`` attribute is the instrument's sign convention and whose metadata lists the
+source file, channel and every processing step.
+
+All operations are vectorised over pixels; none modifies its inputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import xarray as xr
+
+from ..errors import InputError
+from ..profile import make_profile
+
+LEVELLING = ("none", "plane", "lines", "plane+lines")
+
+
+# ------------------------------------------------------------------------------------ levelling
+def _valid(z: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+    ok = np.isfinite(z)
+    if mask is not None:
+        ok &= ~np.asarray(mask, bool)
+    return ok
+
+
+def level_plane(z, mask=None) -> tuple[np.ndarray, np.ndarray]:
+    """Subtract the least-squares plane ``a + b·i + c·j`` fitted to the unmasked pixels.
+
+    Parameters
+    ----------
+    z : array_like, shape (ny, nx)
+    mask : array_like of bool, optional
+        True = pixel excluded from the fit (it is still levelled).
+
+    Returns
+    -------
+    levelled : ndarray
+    plane : ndarray
+        The subtracted background (same unit as ``z``).
+    """
+    z = np.asarray(z, float)
+    ny, nx = z.shape
+    ok = _valid(z, mask)
+    if ok.sum() < 3:
+        raise InputError("plane levelling needs at least 3 valid pixels")
+    # normal equations of z = c0 + c1*i + c2*j over the valid pixels, from row/column sums
+    w = ok.astype(float)
+    zz = np.where(ok, z, 0.0)
+    i = np.arange(nx, dtype=float) - (nx - 1) / 2  # centred for conditioning
+    j = np.arange(ny, dtype=float) - (ny - 1) / 2
+    wc, wr = w.sum(0), w.sum(1)  # valid pixels per column / per row
+    zc, zr = zz.sum(0), zz.sum(1)
+    wij = j @ w @ i
+    m = np.array([[w.sum(), wc @ i, wr @ j], [wc @ i, wc @ (i * i), wij], [wr @ j, wij, wr @ (j * j)]])
+    t = np.array([zz.sum(), zc @ i, zr @ j])
+    try:
+        coef = np.linalg.solve(m, t)
+    except np.linalg.LinAlgError:
+        raise InputError("plane levelling: the valid pixels lie on one line") from None
+    plane = coef[0] + coef[1] * i[None, :] + coef[2] * j[:, None]
+    return z - plane, plane
+
+
+def level_lines(z, mask=None, method: str = "median") -> np.ndarray:
+    """Align scan lines: subtract from each row its median (``"median"``), mean (``"mean"``) or its
+    least-squares line (``"linear"``), computed over the unmasked pixels of the row."""
+    z = np.asarray(z, float)
+    ok = _valid(z, mask)
+    zm = np.where(ok, z, np.nan)
+    if method == "median":
+        with np.errstate(all="ignore"):
+            off = np.nanmedian(zm, axis=1) if ok.any(axis=1).all() else _nan_rows(np.nanmedian, zm)
+        return z - np.nan_to_num(off)[:, None]
+    if method == "mean":
+        n = ok.sum(1)
+        off = np.where(n > 0, np.where(ok, z, 0).sum(1) / np.maximum(n, 1), 0.0)
+        return z - off[:, None]
+    if method == "linear":
+        x = np.arange(z.shape[1], dtype=float)[None, :]
+        w = ok.astype(float)
+        zz = np.where(ok, z, 0.0)
+        s0, s1, s2 = w.sum(1), (w * x).sum(1), (w * x * x).sum(1)
+        t0, t1 = zz.sum(1), (zz * x).sum(1)
+        det = s0 * s2 - s1 * s1
+        good = det > 0
+        det = np.where(good, det, 1.0)
+        b = np.where(good, (s0 * t1 - s1 * t0) / det, 0.0)
+        a = np.where(good, (t0 - b * s1) / np.maximum(s0, 1), np.where(s0 > 0, t0 / np.maximum(s0, 1), 0))
+        return z - (a[:, None] + b[:, None] * x)
+    raise InputError(f"line levelling method must be 'median', 'mean' or 'linear', got {method!r}")
+
+
+def _nan_rows(fn, zm):
+    out = np.zeros(zm.shape[0])
+    rows = np.isfinite(zm).any(axis=1)
+    out[rows] = fn(zm[rows], axis=1)
+    return out
+
+
+def level_map(z, method: str = "plane", mask=None) -> np.ndarray:
+    """Apply a levelling ``method`` (one of :data:`LEVELLING`)."""
+    if method == "none":
+        return np.asarray(z, float)
+    if method == "plane":
+        return level_plane(z, mask)[0]
+    if method == "lines":
+        return level_lines(z, mask)
+    if method == "plane+lines":
+        return level_lines(level_plane(z, mask)[0], mask)
+    raise InputError(f"levelling must be one of {', '.join(LEVELLING)}, got {method!r}")
+
+
+# ------------------------------------------------------------------------------------------ masks
+def load_mask(path: str | Path, shape: tuple[int, int] | None = None) -> np.ndarray:
+    """Read a mask file (``.npy`` without pickle, or text): nonzero = masked. Checks its shape."""
+    from .io import read
+
+    p = Path(path)
+    kf = read(p, fmt="npy" if p.suffix.lower() == ".npy" else ("text" if p.suffix.lower() in
+                                                              (".txt", ".csv", ".dat") else None))
+    m = kf.channels[0].data
+    if not np.all(np.isfinite(m)):
+        raise InputError(f"mask file {str(p)!r} contains NaN or infinite values")
+    if shape is not None and tuple(m.shape) != tuple(shape):
+        raise InputError(f"mask file {str(p)!r} has shape {m.shape}, the map has {tuple(shape)}")
+    return m != 0
+
+
+# ------------------------------------------------------------------------------- row averaging
+def average_rows(z, mask=None, rows: slice | Sequence[int] | None = None):
+    """Average a map along y (over rows) into a profile along x.
+
+    Parameters
+    ----------
+    z : array_like, shape (ny, nx)
+    mask : array_like of bool, optional
+        True = pixel excluded.
+    rows : slice or sequence of int, optional
+        The rows to use (the profile region); all by default.
+
+    Returns
+    -------
+    mean, std, count : ndarray, shape (nx,)
+        Mean and sample standard deviation (ddof=1; NaN where fewer than 2 pixels) over the valid
+        pixels of each column, and their number.
+    """
+    z = np.asarray(z, float)
+    ok = _valid(z, mask)
+    if rows is not None:
+        z, ok = z[rows], ok[rows]
+    n = ok.sum(0)
+    zz = np.where(ok, z, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = zz.sum(0) / n
+        dev = np.where(ok, z - mean, 0.0)
+        var = (dev * dev).sum(0) / (n - 1)
+    mean = np.where(n > 0, mean, np.nan)
+    std = np.where(n > 1, np.sqrt(np.maximum(var, 0)), np.nan)
+    return mean, std, n
+
+
+def x_axis_nm(nx: int, size_x_m: float | None = None, pixel_size_nm: float | None = None) -> np.ndarray:
+    """Pixel-centre positions in nm, from the scan size (m) or a pixel size (nm)."""
+    if pixel_size_nm is not None:
+        dx = float(pixel_size_nm)
+    elif size_x_m is not None:
+        dx = float(size_x_m) * 1e9 / nx
+    else:
+        raise InputError("the map has no physical size: pass pixel_size_nm (CLI: --pixel-size-nm)")
+    if not (np.isfinite(dx) and dx > 0):
+        raise InputError(f"pixel size must be positive, got {dx} nm")
+    return (np.arange(nx) + 0.5) * dx
+
+
+def _default_level(ch) -> str:
+    return "plane" if ch.role == "topography" else "none"
+
+
+def map_to_profile(kfile, channel: str | None = None, *, rows=None, mask=None, level: str | None = None,
+                   along: str = "x", pixel_size_nm: float | None = None,
+                   flip_sign: bool = False) -> xr.Dataset:
+    """Turn a map of a :class:`~ssbands.kpfm.io.KPFMFile` into a measured CPD(x) Profile.
+
+    Parameters
+    ----------
+    kfile : KPFMFile or str or Path
+        A read file, or a path to read.
+    channel : str, optional
+        Channel title; the file's potential channel by default.
+    rows : slice or (int, int), optional
+        Rows ``[start, stop)`` to average (the profile region); all rows by default.
+    mask : array_like of bool or path, optional
+        True = excluded pixel; a path is read with :func:`load_mask`.
+    level : {"none", "plane", "lines", "plane+lines"}, optional
+        Default ``"none"`` for potential channels (the absolute CPD is the measurement) and
+        ``"plane"`` for topography.
+    along : {"x", "y"}
+        Direction of the profile; ``"y"`` averages over columns instead of rows.
+    pixel_size_nm : float, optional
+        Pixel size when the file has no physical size (or to override it).
+    flip_sign : bool
+        Negate the values (e.g. to convert a tip-bias instrument to the package convention); recorded.
+
+    Returns
+    -------
+    xarray.Dataset
+        Profile with ``cpd_V`` (or ``value`` when the channel is not in V), ``std_V``, ``count``
+        along ``x`` in nm; attrs ``cpd_convention``; metadata with the processing steps.
+    """
+    from .io import KPFMFile, read
+
+    kf = kfile if isinstance(kfile, KPFMFile) else read(kfile)
+    ch = kf.channel(channel)
+    if ch.data.ndim != 2:
+        raise InputError(f"channel {ch.title!r} of {str(kf.path)!r} has shape {ch.shape}, not a 2-D map; "
+                         f"spectroscopy grids are fitted with ssbands.kpfm.spectroscopy.fit_grid")
+    z = ch.data
+    steps = []
+    mask_src = None
+    if isinstance(mask, (str, Path)):
+        mask_src = str(mask)
+        mask = load_mask(mask, z.shape)
+    if mask is not None:
+        mask = np.asarray(mask, bool)
+        if mask.shape != z.shape:
+            raise InputError(f"mask of shape {mask.shape} does not match the map {z.shape}")
+        steps.append(f"mask: {int(mask.sum())} pixels excluded" + (f" ({mask_src})" if mask_src else ""))
+    lev = level or _default_level(ch)
+    z = level_map(z, lev, mask)
+    steps.append(f"levelling: {lev}")
+    size = ch.size_m
+    if along == "y":
+        z = z.T
+        mask = None if mask is None else mask.T
+        size = None if size is None else (size[1], size[0])
+    elif along != "x":
+        raise InputError(f"along must be 'x' or 'y', got {along!r}")
+    if isinstance(rows, tuple) and len(rows) == 2:
+        rows = slice(int(rows[0]), int(rows[1]))
+    if rows is not None:
+        sel = np.arange(z.shape[0])[rows]
+        if sel.size == 0:
+            raise InputError(f"row selection {rows!r} is empty for a map of {z.shape[0]} rows")
+        steps.append(f"rows {int(sel.min())}..{int(sel.max())} of {z.shape[0]}")
+    if flip_sign:
+        z = -z
+        steps.append("sign flipped")
+    mean, std, n = average_rows(z, mask, rows)
+    steps.append(f"average along {'y' if along == 'x' else 'x'}: mean, sample std (ddof=1), count")
+    if size is None and pixel_size_nm is None:
+        raise InputError(f"KPFM file {str(kf.path)!r}: channel {ch.title!r} has no physical size; pass "
+                         f"pixel_size_nm (CLI: --pixel-size-nm)")
+    x = x_axis_nm(z.shape[1], None if size is None else size[0], pixel_size_nm)
+    unit = ch.unit
+    name, sname = ("cpd_V", "std_V") if unit == "V" else ("value", "std")
+    conv = kf.cpd_convention
+    if flip_sign:
+        from .io import SAMPLE_BIAS, TIP_BIAS
+        conv = {SAMPLE_BIAS: TIP_BIAS, TIP_BIAS: SAMPLE_BIAS}.get(conv, conv + " (sign flipped)")
+    meta = {"source_file": str(kf.path), "format": kf.format, "channel": ch.title, "unit": unit,
+            "unit_source": ch.unit_source, "channel_note": ch.note, "processing": steps,
+            "size_m": ch.size_m, "pixel_size_nm": float(x[1] - x[0]) if x.size > 1 else None,
+            "map_shape": list(ch.shape), "cpd_convention": conv, "reader_notes": list(kf.notes)}
+    ln = "contact potential difference" if unit == "V" else ch.title
+    return make_profile(x, {name: (mean, unit, ln),
+                            sname: (std, unit, "standard deviation over the averaged pixels"),
+                            "count": (n, "1", "number of averaged pixels")},
+                        kind="measurement", metadata=meta, attrs={"cpd_convention": conv})
+
+
+# ------------------------------------------------------------------------------------- drift
+def xcorr_shift(reference, signal, dx_nm: float = 1.0, max_shift_nm: float | None = None,
+                gradient: bool = True) -> float:
+    """x-drift of ``signal`` relative to ``reference`` by cross-correlation (sub-pixel).
+
+    Both are 1-D profiles on the same pixel grid (e.g. row-averaged topography or CPD). With
+    ``gradient=True`` their derivatives are correlated, which ignores offsets and weights the steps
+    (interfaces, grain edges). The peak is refined with a parabola through its three points.
+
+    Returns
+    -------
+    float
+        Shift ``s`` in nm such that ``signal(x + s) ≈ reference(x)``: features of ``signal`` lie
+        ``s`` nm to the right of those of ``reference``.
+    """
+    r = np.asarray(reference, float)
+    s = np.asarray(signal, float)
+    if r.shape != s.shape or r.ndim != 1 or r.size < 4:
+        raise InputError(f"cross-correlation needs two 1-D profiles of the same length (got {r.shape}, "
+                         f"{s.shape})")
+    r = _fill(r)
+    s = _fill(s)
+    if gradient:
+        r, s = np.gradient(r), np.gradient(s)
+    r = (r - r.mean()) / (r.std() or 1.0)
+    s = (s - s.mean()) / (s.std() or 1.0)
+    n = r.size
+    kmax = n // 2 if max_shift_nm is None else max(1, min(n - 2, int(np.ceil(max_shift_nm / dx_nm))))
+    full = np.correlate(s, r, mode="full")  # index n-1 is lag 0: sum_i s[i+k] r[i]
+    lags = np.arange(-(n - 1), n)
+    overlap = n - np.abs(lags)
+    c = full / overlap
+    sel = np.abs(lags) <= kmax
+    c, lags = c[sel], lags[sel]
+    i = int(np.argmax(c))
+    frac = 0.0
+    if 0 < i < c.size - 1:
+        den = c[i - 1] - 2 * c[i] + c[i + 1]
+        if den < 0:
+            frac = 0.5 * (c[i - 1] - c[i + 1]) / den
+    return float((lags[i] + frac) * dx_nm)
+
+
+def _fill(a):
+    ok = np.isfinite(a)
+    if ok.all():
+        return a
+    if not ok.any():
+        raise InputError("profile has no finite values")
+    idx = np.arange(a.size)
+    return np.interp(idx, idx[ok], a[ok])
+
+
+def align_to(profile: xr.Dataset, x_ref_nm, shift_nm: float) -> xr.Dataset:
+    """Resample a Profile onto ``x_ref_nm`` after removing a drift ``shift_nm`` (see
+    :func:`xcorr_shift`): the value at x is the profile's value at ``x + shift``. Points outside the
+    measured range become NaN (count 0)."""
+    x = profile["x"].values
+    xr_ = np.asarray(x_ref_nm, float)
+    out = {}
+    for v in profile.data_vars:
+        da = profile[v]
+        if da.dims != ("x",):
+            continue
+        vals = np.interp(xr_ + shift_nm, x, da.values.astype(float), left=np.nan, right=np.nan)
+        if v == "count":
+            vals = np.where(np.isfinite(vals), np.rint(vals), 0).astype(int)
+        out[v] = (vals, da.attrs.get("units", ""), da.attrs.get("long_name", v))
+    meta = dict(profile.ssb.metadata)
+    meta["processing"] = list(meta.get("processing", [])) + [f"x-drift {shift_nm:+.3f} nm removed; "
+                                                             f"resampled onto the reference x"]
+    meta["drift_shift_nm"] = shift_nm
+    return make_profile(xr_, out, kind="measurement", metadata=meta,
+                        attrs={"cpd_convention": profile.attrs.get("cpd_convention")})
+
+
+# ------------------------------------------------------------------------------- segmentation
+def detect_steps(x_nm, values, n_steps: int | None = None, *, smooth_nm: float | None = None,
+                 min_separation_nm: float | None = None, threshold: float = 4.0) -> np.ndarray:
+    """Positions (nm) of steps in a profile: peaks of |d/dx| of the Gaussian-smoothed profile.
+
+    Parameters
+    ----------
+    n_steps : int, optional
+        Keep the ``n_steps`` largest steps; otherwise every peak above ``threshold`` robust standard
+        deviations (1.4826·MAD) of the derivative.
+    smooth_nm : float, optional
+        Gaussian smoothing width (default 2 pixels).
+    min_separation_nm : float, optional
+        Minimum distance between steps (default 5 pixels).
+    """
+    from scipy.ndimage import gaussian_filter1d
+    from scipy.signal import find_peaks
+
+    x = np.asarray(x_nm, float)
+    y = _fill(np.asarray(values, float))
+    dx = float(np.median(np.diff(x)))
+    sig = (smooth_nm / dx) if smooth_nm else 2.0
+    d = np.abs(np.gradient(gaussian_filter1d(y, sig, mode="nearest"), x))
+    dist = max(1, int(round((min_separation_nm / dx) if min_separation_nm else 5)))
+    med = np.median(d)
+    mad = 1.4826 * np.median(np.abs(d - med)) or (d.std() or 1.0)
+    height = None if n_steps else med + threshold * mad
+    peaks, props = find_peaks(d, distance=dist, height=height)
+    if n_steps is not None:
+        order = np.argsort(d[peaks])[::-1][:n_steps]
+        peaks = np.sort(peaks[order])
+    # sub-pixel position by a parabola through the peak
+    pos = []
+    for p in peaks:
+        if 0 < p < d.size - 1:
+            den = d[p - 1] - 2 * d[p] + d[p + 1]
+            frac = 0.5 * (d[p - 1] - d[p + 1]) / den if den < 0 else 0.0
+            pos.append(x[p] + frac * dx)
+        else:
+            pos.append(x[p])
+    return np.asarray(pos, float)
+
+
+def segment(profile: xr.Dataset, boundaries_nm=None, names: Sequence[str] | None = None, *,
+            n_steps: int | None = None, var: str | None = None) -> xr.Dataset:
+    """Label each x of a Profile with its layer.
+
+    Parameters
+    ----------
+    boundaries_nm : sequence of float, optional
+        Layer boundaries (nm); when omitted they are found with :func:`detect_steps`.
+    names : sequence of str, optional
+        One name per layer (``len(boundaries) + 1``); ``layer0, layer1, ...`` by default.
+    n_steps : int, optional
+        Number of steps to find automatically.
+
+    Returns
+    -------
+    Profile with a ``layer`` coordinate and ``metadata["layer_boundaries_nm"]``.
+    """
+    var = var or _main_var(profile)
+    x = profile["x"].values
+    auto = boundaries_nm is None
+    b = detect_steps(x, profile[var].values, n_steps) if auto else np.sort(np.asarray(boundaries_nm, float))
+    names = list(names) if names is not None else [f"layer{i}" for i in range(b.size + 1)]
+    if len(names) != b.size + 1:
+        raise InputError(f"{b.size} boundaries need {b.size + 1} layer names, got {len(names)}: {names}")
+    idx = np.searchsorted(b, x, side="right")
+    out = profile.assign_coords(layer=("x", np.asarray(names, dtype=str)[idx]))
+    meta = dict(profile.ssb.metadata)
+    meta["layer_boundaries_nm"] = b
+    meta["layer_names"] = names
+    meta["processing"] = list(meta.get("processing", [])) + [
+        f"segmented into {len(names)} layers at {np.round(b, 3).tolist()} nm "
+        f"({'automatic step detection' if auto else 'user positions'})"]
+    return _with_meta(out, meta)
+
+
+def _with_meta(ds: xr.Dataset, meta: dict) -> xr.Dataset:
+    import json
+
+    from ..profile import to_jsonable
+
+    ds = ds.copy()
+    ds.attrs["metadata_json"] = json.dumps(to_jsonable(meta), sort_keys=True)
+    return ds
+
+
+def _main_var(profile: xr.Dataset) -> str:
+    for v in ("delta_cpd_V", "cpd_V", "value"):
+        if v in profile:
+            return v
+    raise InputError(f"profile has none of cpd_V / delta_cpd_V / value: {list(profile.data_vars)}")
+
+
+def _std_var(var: str) -> str:
+    return {"cpd_V": "std_V", "value": "std", "delta_cpd_V": "delta_std_V", "cpd_base_V": "std_V"}.get(var, "")
+
+
+def _region(profile: xr.Dataset, region) -> np.ndarray:
+    x = profile["x"].values
+    if isinstance(region, str):
+        if "layer" not in profile.coords:
+            raise InputError(f"region {region!r} is a layer name but the profile has no layers; use "
+                             f"segment() first or give (x0, x1) in nm")
+        sel = profile["layer"].values == region
+        if not sel.any():
+            raise InputError(f"no layer {region!r}; layers: {sorted(set(profile['layer'].values))}")
+        return sel
+    try:
+        x0, x1 = (float(v) for v in region)
+    except (TypeError, ValueError):
+        raise InputError(f"region must be a layer name or (x0, x1) in nm, got {region!r}") from None
+    sel = (x >= min(x0, x1)) & (x <= max(x0, x1))
+    if not sel.any():
+        raise InputError(f"region ({x0}, {x1}) nm contains no points of the profile "
+                         f"(x from {x.min():.4g} to {x.max():.4g} nm)")
+    return sel
+
+
+# ------------------------------------------------------------------- means with uncertainties
+@dataclass(frozen=True)
+class RegionMean:
+    """Mean of a profile over a region and its standard error (V)."""
+
+    mean: float
+    sem: float
+    sd: float
+    n_pixels: int
+    n_points: int
+
+
+def region_mean(profile: xr.Dataset, region, var: str | None = None) -> RegionMean:
+    """Pixel-weighted mean of a profile over ``region`` and its standard error.
+
+    Estimator: the pooled pixels of the region (each x carries its mean m_i, standard deviation
+    s_i and pixel count n_i) have mean M = Σ n_i m_i / N and variance
+    V = [Σ (n_i − 1) s_i² + Σ n_i (m_i − M)²] / (N − 1) (within- plus between-column spread).
+    The standard error is sqrt(V / N). Pixels of a KPFM map are correlated (instrument response),
+    so this is a lower bound; :func:`interface_step` can use the spread of the column means instead.
+    A profile without counts is treated as one pixel per point.
+    """
+    var = var or _main_var(profile)
+    sel = _region(profile, region)
+    m = profile[var].values[sel].astype(float)
+    sv = _std_var(var)
+    s = profile[sv].values[sel].astype(float) if sv in profile else np.zeros_like(m)
+    n = profile["count"].values[sel].astype(float) if "count" in profile else np.ones_like(m)
+    ok = np.isfinite(m) & (n > 0)
+    m, s, n = m[ok], np.nan_to_num(s[ok]), n[ok]
+    if m.size == 0:
+        raise InputError(f"region {region!r} has no valid points")
+    N = n.sum()
+    M = float((n * m).sum() / N)
+    if N > 1:
+        V = float(((n - 1) * s * s).sum() + (n * (m - M) ** 2).sum()) / (N - 1)
+    else:
+        V = np.nan
+    return RegionMean(M, float(np.sqrt(V / N)) if N > 1 else float("nan"), float(np.sqrt(V)) if N > 1
+                      else float("nan"), int(N), int(m.size))
+
+
+def reference_to_base(profile: xr.Dataset, base) -> xr.Dataset:
+    """CPD_base(x) = CPD(x) − CPD(base) (perspective Eq. 8): removes the tip work function.
+
+    Parameters
+    ----------
+    base : str or (float, float)
+        A layer name (after :func:`segment`) or an x range in nm of the inert, never-lithiated base.
+
+    Returns
+    -------
+    Profile with ``cpd_base_V`` added and ``metadata["base"]`` = {region, mean_V, sem_V}.
+    """
+    var = _main_var(profile)
+    rm = region_mean(profile, base, var)
+    out = profile.assign(cpd_base_V=(("x",), profile[var].values - rm.mean,
+                                     {"units": "V", "long_name": "CPD relative to the base, CPD - CPD(base)"}))
+    meta = dict(profile.ssb.metadata)
+    meta["base"] = {"region": base, "mean_V": rm.mean, "sem_V": rm.sem, "n_pixels": rm.n_pixels}
+    meta["processing"] = list(meta.get("processing", [])) + [
+        f"referenced to the base {base!r}: CPD(base) = {rm.mean:.6g} ± {rm.sem:.2g} V"]
+    return _with_meta(out, meta)
+
+
+def delta_cpd(profile: xr.Dataset, reference: xr.Dataset, *, align: bool = False,
+              max_shift_nm: float | None = None) -> xr.Dataset:
+    """ΔCPD(x) = CPD(x) − CPD_ref(x) (perspective Eq. 9) on the reference's x axis.
+
+    With ``align=True`` the x-drift is first found by cross-correlating the two profiles
+    (:func:`xcorr_shift`); otherwise the profile is interpolated onto the reference's x as is.
+    The standard deviation is combined in quadrature: sqrt(std² + std_ref²).
+    """
+    var, rvar = _main_var(profile), _main_var(reference)
+    xr_ = reference["x"].values
+    shift = 0.0
+    if align:
+        x = profile["x"].values
+        y = np.interp(xr_, x, _fill(profile[var].values.astype(float)))
+        dx = float(np.median(np.diff(xr_)))
+        shift = xcorr_shift(reference[rvar].values, y, dx, max_shift_nm)
+    p = align_to(profile, xr_, shift)
+    d = p[var].values - reference[rvar].values
+    s1 = p[_std_var(var)].values if _std_var(var) in p else np.zeros_like(d)
+    s2 = reference[_std_var(rvar)].values if _std_var(rvar) in reference else np.zeros_like(d)
+    meta = dict(p.ssb.metadata)
+    meta["reference"] = reference.ssb.metadata.get("source_file", "reference profile")
+    meta["processing"] = list(meta.get("processing", [])) + ["ΔCPD = CPD − CPD_ref (Eq. 9)"]
+    out = p.assign(delta_cpd_V=(("x",), d, {"units": "V", "long_name": "CPD change against the reference scan"}),
+                   delta_std_V=(("x",), np.sqrt(s1 ** 2 + s2 ** 2),
+                                {"units": "V", "long_name": "standard deviation of delta CPD"}))
+    return _with_meta(out, meta)
+
+
+@dataclass(frozen=True)
+class Step:
+    """An interface step ``right − left`` with its uncertainty (V)."""
+
+    step_V: float
+    sigma_V: float
+    left: RegionMean
+    right: RegionMean
+    estimator: str
+
+    def __str__(self) -> str:
+        # two significant digits of the uncertainty, the value to the same decimal
+        d = 3 if not np.isfinite(self.sigma_V) or self.sigma_V <= 0 else \
+            max(0, 1 - int(np.floor(np.log10(self.sigma_V))))
+        return f"{self.step_V:.{d}f} ± {self.sigma_V:.{d}f} V"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def interface_step(profile: xr.Dataset, left, right, *, var: str | None = None,
+                   estimator: str = "sem") -> Step:
+    """Potential step across an interface: mean(right) − mean(left) with its uncertainty.
+
+    Parameters
+    ----------
+    left, right : str or (float, float)
+        Layer names or x ranges (nm) on each side, away from the interface itself.
+    estimator : {"sem", "points", "sd"}
+        ``"sem"``: standard errors of the pixel-weighted side means (:func:`region_mean`), combined
+        in quadrature, σ = sqrt(SE_L² + SE_R²). ``"points"``: standard errors from the scatter of
+        the column means only, SE = sd(m_i)/sqrt(n_points), which counts each x once (more
+        conservative where pixels along y are correlated). ``"sd"``: the pooled standard
+        deviations combined, sqrt(sd_L² + sd_R²), the spread a single-pixel measurement would see.
+
+    Returns
+    -------
+    Step
+        e.g. ``0.257 ± 0.065 V``.
+    """
+    var = var or _main_var(profile)
+    L, R = region_mean(profile, left, var), region_mean(profile, right, var)
+    if estimator == "sem":
+        sl, sr = L.sem, R.sem
+    elif estimator == "sd":
+        sl, sr = L.sd, R.sd
+    elif estimator == "points":
+        def pts(region):
+            sel = _region(profile, region)
+            m = profile[var].values[sel]
+            m = m[np.isfinite(m)]
+            return float(np.std(m, ddof=1) / np.sqrt(m.size)) if m.size > 1 else float("nan")
+        sl, sr = pts(left), pts(right)
+    else:
+        raise InputError(f"estimator must be 'sem', 'points' or 'sd', got {estimator!r}")
+    return Step(R.mean - L.mean, float(np.hypot(sl, sr)), L, R, estimator)
+
+
+# --------------------------------------------------------------------------- grain boundaries
+def grain_boundary_stats(z, gb_mask, exclude=None) -> dict:
+    """Statistics of a map on grain boundaries versus grain interiors.
+
+    Parameters
+    ----------
+    z : array_like, shape (ny, nx)
+        The map (e.g. CPD in V).
+    gb_mask : array_like of bool or path
+        True (nonzero) = grain-boundary pixel (e.g. the RamadanLab 2-pixel GB mask).
+    exclude : array_like of bool, optional
+        Pixels to ignore altogether.
+
+    Returns
+    -------
+    dict
+        ``gb`` and ``grain``: mean, sd, n; ``difference`` = mean(GB) − mean(grain) with its Welch
+        standard error, and ``significant`` when |difference| > 2 standard errors *and* exceeds
+        ``1e-3 × sd(grain)``. Pixels are correlated, so the standard error is a lower bound.
+    """
+    z = np.asarray(z, float)
+    if isinstance(gb_mask, (str, Path)):
+        gb_mask = load_mask(gb_mask, z.shape)
+    gb = np.asarray(gb_mask) != 0
+    if gb.shape != z.shape:
+        raise InputError(f"grain-boundary mask of shape {gb.shape} does not match the map {z.shape}")
+    ok = np.isfinite(z)
+    if exclude is not None:
+        ok &= ~np.asarray(exclude, bool)
+    a, b = z[ok & gb], z[ok & ~gb]
+    if a.size < 2 or b.size < 2:
+        raise InputError(f"need at least 2 boundary and 2 interior pixels, got {a.size} and {b.size}")
+    ma, mb = float(a.mean()), float(b.mean())
+    sa, sb = float(a.std(ddof=1)), float(b.std(ddof=1))
+    se = float(np.sqrt(sa ** 2 / a.size + sb ** 2 / b.size))
+    lx, ly = correlation_length_px(np.where(ok, z, np.nan))
+    area = max(1.0, lx * ly)
+    se_eff = float(np.sqrt(sa ** 2 * area / a.size + sb ** 2 * area / b.size))
+    diff = ma - mb
+    return {"gb": {"mean": ma, "sd": sa, "n": int(a.size)},
+            "grain": {"mean": mb, "sd": sb, "n": int(b.size)},
+            "difference": diff, "difference_se": se, "difference_se_correlated": se_eff,
+            "correlation_length_px": [lx, ly],
+            "significant": bool(abs(diff) > 2 * se_eff),
+            "estimator": ("mean(GB) - mean(grain); Welch standard error sqrt(sd_gb²/n_gb + sd_g²/n_g) "
+                          "and the same with n divided by the correlation area lx*ly (pixels) of the "
+                          "map; significant when |difference| > 2 x the correlated standard error")}
+
+
+def correlation_length_px(z) -> tuple[float, float]:
+    """1/e correlation lengths (pixels) of a map along x and y, from the row/column-averaged
+    autocorrelation (FFT, NaN pixels set to the mean). Used to count independent pixels."""
+    z = np.asarray(z, float)
+    ok = np.isfinite(z)
+    if not ok.any():
+        return 1.0, 1.0
+    d = np.where(ok, z - z[ok].mean(), 0.0)
+
+    def one(a, axis):
+        n = a.shape[axis]
+        f = np.fft.rfft(a, n=2 * n, axis=axis)
+        ac = np.fft.irfft(f * np.conj(f), axis=axis)
+        ac = np.take(ac, np.arange(n), axis=axis).sum(axis=1 - axis)
+        if ac[0] <= 0:
+            return 1.0
+        ac = ac / ac[0] * n / (n - np.arange(n))
+        below = np.nonzero(ac < np.exp(-1))[0]
+        if below.size == 0:
+            return float(n)
+        k = int(below[0])
+        # linear interpolation of the crossing
+        return float(k - 1 + (ac[k - 1] - np.exp(-1)) / (ac[k - 1] - ac[k])) if k > 0 else 1.0
+
+    return max(1.0, one(d, 1)), max(1.0, one(d, 0))
