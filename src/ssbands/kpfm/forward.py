@@ -21,7 +21,7 @@ from ..errors import InputError
 KPFM_VARIABLES = ("cpd_V", "cpd_base_V", "dcpd_V", "dcpd_work_function_V", "dcpd_potential_V")
 
 
-def _kernel(kind: str, width_nm: float, dx: float):
+def _kernel(kind: str, width_nm: float, dx: float, span: float):
     if kind == "gaussian":
         sigma = width_nm
         half = 5.0 * sigma
@@ -29,7 +29,7 @@ def _kernel(kind: str, width_nm: float, dx: float):
         k = np.exp(-0.5 * (t / sigma) ** 2)
     elif kind == "lorentzian":
         gamma = width_nm
-        half = 50.0 * gamma
+        half = max(min(1000.0 * gamma, 2.0 * span), 50.0 * gamma)  # tails beyond 1000 γ hold < 0.07 %
         t = np.arange(-half, half + dx / 2, dx)
         k = 1.0 / (1.0 + (t / gamma) ** 2)
     else:
@@ -72,14 +72,20 @@ def instrument_response(x_nm, values, width_nm: float, kind: str = "gaussian", p
         raise InputError(f"instrument width {width_nm} nm is too small for a {span:.3g} nm profile "
                          "(more than 2e6 samples); use a wider response or a shorter profile")
     xu = np.linspace(x[0], x[-1], n)
-    k = _kernel(kind, width_nm, xu[1] - xu[0] if n > 1 else dx)
+    h = xu[1] - xu[0] if n > 1 else dx
+    k = _kernel(kind, width_nm, h, span)
     from scipy.signal import fftconvolve
 
     flat = y.reshape(-1, y.shape[-1])
     out = np.empty_like(flat)
     pad = k.size // 2
+    edges = np.clip(np.concatenate([[xu[0] - h / 2], xu + h / 2]), x[0], x[-1])
     for i, row in enumerate(flat):
-        yu = np.interp(xu, x, row)
+        # exact cell averages of the piecewise-linear profile (steps at repeated x kept): no half-sample shift
+        cum = np.concatenate([[0.0], np.cumsum(0.5 * (row[1:] + row[:-1]) * np.diff(x))])
+        ce = np.interp(edges, x, cum)
+        w = np.diff(edges)
+        yu = np.where(w > 0, np.diff(ce) / np.where(w > 0, w, 1.0), np.interp(xu, x, row))
         yp = np.concatenate([np.full(pad, yu[0]), yu, np.full(pad, yu[-1])])
         yc = fftconvolve(yp, k, mode="same")[pad:pad + n]
         out[i] = np.interp(x, xu, yc)
