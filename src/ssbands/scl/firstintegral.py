@@ -25,11 +25,12 @@ equal and opposite to the SCL's own charge (Gauss's law).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..constants import E_CHARGE, EPS0, K_B, PER_CM3, kT_eV
+from ..constants import E_CHARGE, EPS0, K_B, K_B_EV, PER_CM3, kT_eV
 from ..errors import InputError
 
 _LN2 = np.log(2.0)
@@ -38,11 +39,20 @@ _LN4 = np.log(4.0)
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(6)
 _GL_X = 0.5 * (_GL_X + 1.0)
 _GL_W = 0.5 * _GL_W
+_GL4_X, _GL4_W = np.polynomial.legendre.leggauss(4)
+_GL4_X = 0.5 * (_GL4_X + 1.0)
+_GL4_W = 0.5 * _GL4_W
 
 
 def softplus(x):
-    """ln(1 + e^x) without overflow or loss of precision."""
-    return np.logaddexp(0.0, x)
+    """ln(1 + e^x) without overflow or loss of precision (max(x, 0) + log1p(e^{−|x|}), ~2x faster than logaddexp)."""
+    x = np.asarray(x, float)
+    a = np.abs(x, out=np.empty(x.shape))
+    np.negative(a, out=a)
+    np.exp(a, out=a)
+    np.log1p(a, out=a)
+    a += np.maximum(x, 0.0)
+    return a if a.ndim else a[()]
 
 
 def log_sinh(y):
@@ -152,16 +162,22 @@ def first_integral(phi0_V, site_density_cm3, defect_energy_eV, permittivity, alp
     """
     phi0, f0, lnB, lam, S, kt, _ = _dimensionless(phi0_V, site_density_cm3, defect_energy_eV,
                                                   permittivity, alpha, temperature_K)
-    g0 = g_of_f(f0, lnB)
-    slope = np.sqrt(2.0 * g0)  # |f'(0)|
+    # one pass of shared transcendental terms (profiled: this is the whole cost)
+    af = np.abs(f0)
+    sp_b = softplus(lnB)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        e = np.exp(-af)
+        lm = np.log(-np.expm1(-af))  # ln(1 − e^{−|f|}); −inf at f = 0
+        ls_half = 0.5 * af - _LN2 + lm  # ln sinh(|f|/2)
+        g0 = softplus(_LN4 + lnB - 2.0 * sp_b + 2.0 * ls_half)  # g(f0) = −U(f0)
+        slope = np.sqrt(2.0 * g0)  # |f'(0)|
+        # |f''(f0)| = 2B sinh|f| / [(1+B)² e^{g}]  (the denominator (1+Be^{-f})(1+Be^{f}) = (1+B)² e^{g})
+        ln_rhs = lnB + af + lm + np.log1p(e) - 2.0 * sp_b - g0
+        small = af < 1e-8
+        ratio = np.where(small, np.exp(0.5 * (_LN2 + lnB) - sp_b), np.exp(ln_rhs) / np.where(small, 1.0, slope))
     sigma = -np.sign(f0) * slope * S
     # Debye (tail) length: λ (1 + B)/sqrt(2B), in logs
-    ld = lam * np.exp(softplus(lnB) - 0.5 * (_LN2 + lnB))
-    af = np.abs(f0)
-    small = af < 1e-8
-    safe = np.where(small, 1.0, af)
-    ratio = np.where(small, np.exp(0.5 * (_LN2 + lnB) - softplus(lnB)),
-                     np.abs(rhs_of_f(safe, lnB)) / np.sqrt(2.0 * g_of_f(safe, lnB)))
+    ld = lam * np.exp(sp_b - 0.5 * (_LN2 + lnB))
     cdiff = S * ratio / kt  # F/m^2
     cint = np.where(small, cdiff, np.abs(sigma) / np.where(small, 1.0, np.abs(phi0)))
     return SCLResult(phi0_V=phi0, f0=f0, B=np.exp(np.minimum(lnB, 700.0)), lnB=lnB, debye_scale_m=lam,
@@ -190,6 +206,56 @@ def _f_of_s(s):
     return np.where(s < s4, np.exp(0.04 * s), 4.0 + 0.16 * (s - s4))
 
 
+def _scalar_dimensionless(phi0, N, Ef0, eps, al, T):
+    """Scalar fast path of :func:`_dimensionless` (floats); None when any input is invalid."""
+    try:
+        phi0, N, Ef0, eps, al, T = (float(v) for v in (phi0, N, Ef0, eps, al, T))
+    except (TypeError, ValueError):
+        return None
+    if not (N > 0 and eps > 0 and 0 < al <= 1 and T > 0 and all(map(math.isfinite, (phi0, N, Ef0, eps, T)))):
+        return None
+    kt = K_B_EV * T
+    an = al * N * PER_CM3
+    return phi0 / kt, math.log(al) + Ef0 / kt, math.sqrt(eps * EPS0 * kt / (an * E_CHARGE)), kt, an
+
+
+def _profile_table(af0, lnB, sp_b, fmin, d1=0.04, d2=0.16):
+    """Table of ξ(f), ln f and d ln f/dξ at nodes from |f0| down to fmin (Δ ln f = d1 below f = 4,
+    Δf = d2 above), ξ by 4-point Gauss–Legendre per panel in u = ln f. Hermite interpolation on it is
+    accurate to ~3e-8 V (measured against the direct quadrature of :meth:`SpaceChargeLayer.position`)."""
+    c = _LN4 + lnB - 2.0 * sp_b  # ln[4B/(1+B)²] ≤ 0
+    lo = math.log(fmin)
+    if af0 <= 4.0:
+        uk = np.linspace(math.log(af0), lo, max(int(math.ceil((math.log(af0) - lo) / d1)), 2) + 1)
+        fk = np.exp(uk)
+    else:
+        n2 = max(int(math.ceil((af0 - 4.0) / d2)), 1)
+        n1 = max(int(math.ceil((_LN4 - lo) / d1)), 2)
+        fk = np.concatenate([np.linspace(af0, 4.0, n2 + 1)[:-1], np.exp(np.linspace(_LN4, lo, n1 + 1))])
+        uk = np.log(fk)
+    if af0 < 600.0:  # g = log1p(K sinh²(f/2)), K = 4B/(1+B)² ≤ 1: no overflow below f = 1400
+        K = math.exp(c)
+
+        def two_g(f):
+            s = np.sinh(0.5 * f)
+            s *= s
+            s *= K
+            np.log1p(s, out=s)
+            s *= 2.0
+            return s
+    else:
+        def two_g(f):
+            return 2.0 * g_of_f(f, lnB)
+    a, b = uk[1:], uk[:-1]
+    uq = a[:, None] + (b - a)[:, None] * _GL4_X
+    fq = np.exp(uq)
+    h = fq / np.sqrt(two_g(fq))
+    xi = np.empty(uk.size)
+    xi[0] = 0.0
+    np.cumsum((b - a) * (h @ _GL4_W), out=xi[1:])
+    return xi, uk, -np.sqrt(two_g(fk)) / fk
+
+
 @dataclass(frozen=True)
 class SpaceChargeLayer:
     """One semi-infinite SCL with its potential profile, from the first integral (no mesh).
@@ -204,31 +270,26 @@ class SpaceChargeLayer:
     permittivity: float
     alpha: float = 0.1
     temperature_K: float = 300.0
-    f_min: float = 1e-9
+    f_min: float = 1e-6
     _table: dict = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self):
-        phi0, f0, lnB, lam, S, kt, an = _dimensionless(self.phi0_V, self.site_density_cm3, self.defect_energy_eV,
-                                                       self.permittivity, self.alpha, self.temperature_K)
-        af0 = float(abs(f0))
-        ell = float(np.exp(softplus(lnB) - 0.5 * (_LN2 + lnB)))  # tail length in units of λ
-        t = {"f0": float(f0), "af0": af0, "lnB": float(lnB), "lam_nm": float(lam) * 1e9, "kt": float(kt),
-             "ell": ell, "alphaN_cm3": float(an) / PER_CM3}
+        d = _scalar_dimensionless(self.phi0_V, self.site_density_cm3, self.defect_energy_eV, self.permittivity,
+                                  self.alpha, self.temperature_K)
+        if d is None:  # invalid input: let the array path raise its detailed InputError
+            _dimensionless(self.phi0_V, self.site_density_cm3, self.defect_energy_eV, self.permittivity,
+                           self.alpha, self.temperature_K)
+            raise InputError("space-charge layer: invalid parameters")  # pragma: no cover
+        f0, lnB, lam, kt, an = d
+        if not (self.f_min > 0 and math.isfinite(self.f_min)):
+            raise InputError(f"f_min must be > 0, got {self.f_min!r}")
+        af0 = abs(f0)
+        sp_b = max(lnB, 0.0) + math.log1p(math.exp(-abs(lnB)))
+        ell = math.exp(sp_b - 0.5 * (_LN2 + lnB))  # tail length in units of λ
+        t = {"f0": f0, "af0": af0, "lnB": lnB, "lam_nm": lam * 1e9, "kt": kt,
+             "ell": ell, "alphaN_cm3": an / PER_CM3}
         if af0 > 0:
-            fmin = min(self.f_min, 1e-3 * af0)
-            s = np.linspace(_s_of_f(af0), _s_of_f(fmin), max(int(np.ceil(_s_of_f(af0) - _s_of_f(fmin))), 2) + 1)
-            fk = _f_of_s(s)
-            fk[0], fk[-1] = af0, fmin
-            uk = np.log(fk)
-            # ξ(f_k) = ∫_{u_k}^{u_0} e^u / sqrt(2 g(e^u)) du, panel-wise Gauss-Legendre
-            a, b = uk[1:], uk[:-1]
-            uq = a[:, None] + (b - a)[:, None] * _GL_X[None, :]
-            fq = np.exp(uq)
-            h = fq / np.sqrt(2.0 * g_of_f(fq, lnB))
-            panel = (b - a) * (h @ _GL_W)
-            xi = np.concatenate([[0.0], np.cumsum(panel)])
-            slope = -np.sqrt(2.0 * g_of_f(fk, lnB)) / fk  # d ln f / dξ
-            t["xi"], t["lnf"], t["dlnf"] = xi, uk, slope
+            t["xi"], t["lnf"], t["dlnf"] = _profile_table(af0, lnB, sp_b, min(self.f_min, 1e-3 * af0))
         object.__setattr__(self, "_table", t)
 
     # ------------------------------------------------------------------ scalars
