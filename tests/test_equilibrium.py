@@ -305,3 +305,19 @@ def test_ocv_out_of_range_and_bad_arguments():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         solve(fuller2021_stack(), 1.0)  # the demo cell raises no warning
+
+
+def test_interface_resistances_in_the_result():
+    from ssbands.resistance import interface_resistance
+
+    ds = solve(fuller2021_stack(), np.array([1.0, 3.0]))
+    phi0 = ds["iface_phi0_V"].values
+    r = interface_resistance(LIB["LiPON"], phi0, 300.0)
+    np.testing.assert_allclose(ds["iface_R_scl_ohm_cm2"].values, r["R_scl_ohm_cm2"], rtol=1e-12)
+    s = summary(ds.isel(ocv=1))
+    assert s["interfaces"][0]["R_scl_ohm_cm2"] > 0 and s["interfaces"][0]["R_ratio"] > 0
+    # LLZO has no transport data in the built-in library: NaN (null in JSON) and a note that says why
+    li = solve(li_llzo_lco(), 4.0)
+    assert np.isnan(li["iface_R_scl_ohm_cm2"].values).all()
+    assert any("interface resistances not computed" in n for n in li.ssb.metadata["notes"])
+    assert summary(li)["interfaces"][0]["R_scl_ohm_cm2"] is None

@@ -239,6 +239,24 @@ def make_grid(stack: Stack, n_layer: int = 41, n_se: int = 161, n_scl: int = 90,
 # ------------------------------------------------------------------------------------------------
 # solve
 
+def _resistances(se, phi0, T) -> dict:
+    """SCL resistances (ssbands.resistance) where the electrolyte's transport data are known, else NaN + a note."""
+    from .errors import UnknownParameterError
+    from .resistance import interface_resistance
+
+    keys = ("R_scl_ohm_cm2", "R_bulk_same_length_ohm_cm2", "R_ratio")
+    try:
+        r = interface_resistance(se, phi0, T)
+    except UnknownParameterError as exc:
+        out = {k: np.full(phi0.shape, np.nan) for k in keys}
+        out["note"] = (f"interface resistances not computed: {se.name} lacks {exc.field!r} "
+                       "(supply it in a user library)")
+        return out
+    out = {k: np.broadcast_to(np.asarray(r[k], float), phi0.shape) for k in keys}
+    out["note"] = None
+    return out
+
+
 def _phi_li(library_or_stack) -> float:
     lib: Library = library_or_stack
     return float(lib["Li"].get("work_function_eV", "the reference work function Phi_Li of the ionic work function"))
@@ -355,6 +373,7 @@ def _solve_states(stack: Stack, st: ElectrodeState, lib: Library, grid, n_out: i
     eps = se.get("permittivity", "the space-charge layers")
     alpha = se.get("alpha", "the space-charge layers")
     scl = first_integral(np.stack([phi0_l, phi0_r]), N, Ef0, eps, alpha, T)
+    res = _resistances(se, np.stack([phi0_l, phi0_r], 1), T)
 
     # electrolyte Li chemical potential (closure) and Fermi level
     window = se.get("window_V", "the minimum-interface closure") if stack.closure == "minimum-interface" else None
@@ -423,6 +442,8 @@ def _solve_states(stack: Stack, st: ElectrodeState, lib: Library, grid, n_out: i
     else:
         notes.append(f"{se.name}: ionization_potential_eV is unknown, so its band edges (E_VBM, E_CBM) are not "
                      "computed; supply it in a user library to get them")
+    if res["note"]:
+        notes.append(res["note"])
     if st.anode_extrapolated.any() or st.cathode_extrapolated.any():
         notes.append("an electrode's Li content lies beyond its tabulated OCV data at some states; the dilute-limit "
                      "Nernst extension was used there (see layer_ocv_extrapolated)")
@@ -510,6 +531,10 @@ def _solve_states(stack: Stack, st: ElectrodeState, lib: Library, grid, n_out: i
         "iface_electrode_in_window": (OI, np.stack([inside_l, inside_r], 1), "",
                                       "electrode mu_Li inside the SE window (SE matches it)"),
         "iface_injection": (OI, np.asarray(inj, dtype=str), "", "electrolyte E_F outside its gap: carriers injected"),
+        "iface_R_scl_ohm_cm2": (OI, res["R_scl_ohm_cm2"], "ohm cm^2", "ionic resistance of the SCL (NaN: data unknown)"),
+        "iface_R_bulk_same_length_ohm_cm2": (OI, res["R_bulk_same_length_ohm_cm2"], "ohm cm^2",
+                                             "bulk electrolyte resistance over the same length"),
+        "iface_R_ratio": (OI, res["R_ratio"], "", "R_scl / R_bulk over the same length"),
     })
 
     # ---------------- Delta CPD against the reference state (the last state of the batch)
@@ -605,6 +630,9 @@ def summary(ds: xr.Dataset) -> dict:
             "se_E_F_eV": f(ds["iface_se_E_F_eV"].values[j]),
             "se_E_F_above_VBM_eV": f(ds["iface_se_E_F_above_VBM_eV"].values[j]),
             "electrode_in_window": bool(ds["iface_electrode_in_window"].values[j]),
+            "R_scl_ohm_cm2": f(ds["iface_R_scl_ohm_cm2"].values[j]),
+            "R_bulk_same_length_ohm_cm2": f(ds["iface_R_bulk_same_length_ohm_cm2"].values[j]),
+            "R_ratio": f(ds["iface_R_ratio"].values[j]),
             "injection": str(ds["iface_injection"].values[j]),
         })
     return {
