@@ -321,3 +321,26 @@ def test_interface_resistances_in_the_result():
     assert np.isnan(li["iface_R_scl_ohm_cm2"].values).all()
     assert any("interface resistances not computed" in n for n in li.ssb.metadata["notes"])
     assert summary(li)["interfaces"][0]["R_scl_ohm_cm2"] is None
+
+
+def test_extrinsic_mu_li_from_a_defect_model(tmp_path):
+    """[extrinsic_defects]: without quenching the defect model returns the synthesis μ_Li itself;
+    with a quench from 900 K it gives the μ_Li implied by the frozen defects (checked against the function)."""
+    from pathlib import Path
+
+    from ssbands.defects import DefectSystem, extrinsic_mu_li_from_defects
+
+    toy = Path(__file__).resolve().parents[1] / "examples" / "defects" / "li_electrolyte_toy.yaml"
+    base = {"closure": "extrinsic", "layer": li_llzo_lco().to_dict()["layer"]}
+    st = Stack.from_dict({**base, "extrinsic_defects": {"file": str(toy), "synthesis_mu_li_eV": -1.5}})
+    assert st.mu_li_se_eV == pytest.approx(-1.5, abs=1e-9)
+    q = Stack.from_dict({**base, "extrinsic_defects": {"file": str(toy), "synthesis_mu_li_eV": -1.5,
+                                                        "synthesis_temperature_K": 900}})
+    ref = extrinsic_mu_li_from_defects(DefectSystem.from_yaml(toy), -1.5, temperature_K=300.0,
+                                       synthesis_temperature_K=900)
+    assert q.mu_li_se_eV == pytest.approx(ref.mu_li_eV, abs=1e-12)
+    assert "defect model" in q.mu_li_se_origin
+    ds = solve(q, 4.0)
+    np.testing.assert_allclose(ds["iface_se_mu_Li_eV"].values, ref.mu_li_eV, atol=1e-12)
+    with pytest.raises(InputError, match="not both"):
+        Stack.from_dict({**base, "mu_li_se_eV": -1.0, "extrinsic_defects": {"file": str(toy), "synthesis_mu_li_eV": -1.5}})
