@@ -41,10 +41,13 @@ class LazyGroup(click.Group):
         try:
             return getattr(importlib.import_module(mod), attr)
         except (ImportError, AttributeError) as exc:
-            # a capability not built yet, or an optional dependency missing
-            @click.command(name=name, help=f"(unavailable: {exc})")
+            # an optional dependency missing: say so when the command is used
+            reason = str(exc)
+
+            @click.command(name=name, help=f"(unavailable: {reason})",
+                           context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
             def _unavailable():
-                raise click.ClickException(f"'ssbands {name}' is unavailable here: {exc}")
+                raise click.ClickException(f"'ssbands {name}' is unavailable here: {reason}")
 
             return _unavailable
 

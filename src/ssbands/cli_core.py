@@ -9,7 +9,6 @@ from pathlib import Path
 import click
 
 from .cli import emit_json
-from .errors import InputError
 
 library_option = click.option("--library", "library_file", type=click.Path(dir_okay=False), default=None,
                               help="User materials YAML file that adds or overrides materials.")
@@ -117,7 +116,7 @@ def band(stack_file, ocv, closure, mu_li_se, ground, reference_ocv, as_json, plo
         ds = solve(stack, ocv, reference_ocv="auto" if reference_ocv is None else reference_ocv, library=lib)
     _echo_warnings(caught)
     if out_file:
-        _write_profile(ds, out_file)
+        ds.ssb.write(out_file)
     if plot_file:
         from . import plotting
 
@@ -127,16 +126,6 @@ def band(stack_file, ocv, closure, mu_li_se, ground, reference_ocv, as_json, plo
         emit_json(s)
     else:
         _print_summary(s)
-
-
-def _write_profile(ds, out_file):
-    ext = Path(out_file).suffix.lower()
-    if ext == ".nc":
-        ds.ssb.to_netcdf(out_file)
-    elif ext == ".csv":
-        ds.ssb.to_csv(out_file)
-    else:
-        raise InputError(f"--out {out_file!r}: use a .nc (NetCDF) or .csv file name")
 
 
 def _print_summary(s):

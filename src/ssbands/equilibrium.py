@@ -31,7 +31,6 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from ._version import __version__
 from .constants import kT_eV
 from .errors import InputError
 from .materials import Library

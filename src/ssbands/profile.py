@@ -131,6 +131,15 @@ class ProfileAccessor:
         ds = self._ds
         return atomic_write(path, lambda p: ds.to_netcdf(p, engine=_netcdf_engine()))
 
+    def write(self, path: str | Path) -> Path:
+        """Write NetCDF (``.nc``) or CSV (``.csv``), chosen by the file name's extension."""
+        ext = Path(path).suffix.lower()
+        if ext == ".nc":
+            return self.to_netcdf(path)
+        if ext == ".csv":
+            return self.to_csv(path)
+        raise InputError(f"output file {str(path)!r}: use a .nc (NetCDF) or .csv file name")
+
     def to_csv(self, path: str | Path) -> Path:
         """Write the variables along ``x`` as CSV (one column per variable and per extra index)."""
         ds = self._ds

@@ -7,7 +7,6 @@ raise :class:`ssbands.errors.InputError`, which ``ssbands.cli.main`` turns into 
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import click
 import numpy as np
@@ -114,13 +113,7 @@ def profile(file, channel, rows, mask, level, along, pixel_size_nm, base, plot, 
     svar = "std_V" if var == "cpd_V" else "std"
     allm = region_mean(prof, (float(prof.x.min()), float(prof.x.max())), var)
     if out:
-        ext = Path(out).suffix.lower()
-        if ext == ".nc":
-            prof.ssb.to_netcdf(out)
-        elif ext == ".csv":
-            prof.ssb.to_csv(out)
-        else:
-            raise InputError(f"--out {out!r}: use a .nc (NetCDF) or .csv file name")
+        prof.ssb.write(out)
     if plot:
         from .plots import plot_profile
 
@@ -197,13 +190,7 @@ def series(manifest, plot, out, as_json, library):
 
     s = operando_series(manifest)
     if out:
-        ext = Path(out).suffix.lower()
-        if ext == ".nc":
-            s.ssb.to_netcdf(out)
-        elif ext == ".csv":
-            s.ssb.to_csv(out)
-        else:
-            raise InputError(f"--out {out!r}: use a .nc (NetCDF) or .csv file name")
+        s.ssb.write(out)
     if plot:
         from .plots import plot_series
 
