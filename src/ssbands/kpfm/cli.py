@@ -207,3 +207,93 @@ def series(manifest, plot, out, as_json, library):
                f"{meta['reference_ocv_V']:g} V; alignment: {meta['alignment']}")
     for v, sh, d in zip(s["ocv"].values, s["shift_nm"].values, s["delta_cpd_V"].values):
         click.echo(f"  OCV {v:g} V: shift {sh:+.3g} nm, mean ΔCPD {np.nanmean(d):+.4g} V")
+
+
+def _set_values(items):
+    out = {}
+    for it in items:
+        name, sep, val = it.partition("=")
+        if not sep:
+            raise InputError(f"--set {it!r}: write NAME=VALUE, e.g. --set width_nm=30")
+        try:
+            out[name.strip()] = float(val)
+        except ValueError:
+            raise InputError(f"--set {it!r}: {val!r} is not a number") from None
+    return out
+
+
+@kpfm.command()
+@click.argument("source", metavar="MANIFEST_OR_PROFILE", type=click.Path())
+@click.option("--stack", "stack_file", required=True, type=click.Path(dir_okay=False),
+              help="The cell model (stack TOML).")
+@click.option("--params", default="offset,width", show_default=True,
+              help="What to fit: mu_li_se, dipole:LEFT|RIGHT, offset, width, front, x_offset, x_scale.")
+@click.option("--set", "set_values", multiple=True, metavar="NAME=VALUE",
+              help="Starting value of a fitted parameter or value of a fixed one (width_nm, front_nm, "
+                   "x_offset_nm, x_scale, mu_li_se_eV, dipole:L|R, offset@<ocv>V); repeatable.")
+@click.option("--front-layer", default="anode", show_default=True, help="Electrode with the lithiation front.")
+@click.option("--weights", type=click.Choice(["auto", "std", "none"]), default="auto", show_default=True,
+              help="Weight residuals by the measured standard error of each point.")
+@click.option("--x-range", default=None, help="X0:X1 (nm): fit only this part of the profiles.")
+@click.option("--closure", type=click.Choice(["minimum-interface", "extrinsic"]), default=None,
+              help="Electrolyte closure (overrides the stack file).")
+@click.option("--mu-li-se", "mu_li_se", type=float, default=None, help="mu_Li of the SE bulk, eV (extrinsic).")
+@click.option("--plot", type=click.Path(dir_okay=False), default=None,
+              help="Save data + model overlay, residuals and decomposition (PNG/PDF/SVG).")
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="Write the fit: .json (result), .nc or .csv (decomposition Profile).")
+@_json
+@click.option("--library", type=click.Path(dir_okay=False), default=None, help="User materials library (YAML).")
+def fit(source, stack_file, params, set_values, front_layer, weights, x_range, closure, mu_li_se, plot, out,
+        as_json, library):
+    """Fit the cell model in --stack to the ΔCPD(x) series in MANIFEST_OR_PROFILE (manifest, folder or .nc)."""
+    import json as _jsonlib
+
+    from ..materials import load_library
+    from ..profile import atomic_write, to_jsonable
+    from ..stack import Stack
+    from .fit import fit as do_fit
+    from .fit import load_measured, parse_params
+
+    lib = load_library(library) if library else None
+    stack = Stack.from_toml(stack_file, lib, closure=closure, mu_li_se_eV=mu_li_se)
+    kinds = parse_params(params)
+    vals = _set_values(set_values)
+    fitted_plain = {"mu_li_se": "mu_li_se_eV", "width": "width_nm", "front": "front_nm",
+                    "x_offset": "x_offset_nm", "x_scale": "x_scale"}
+    fitted_names = {fitted_plain.get(k, k) for k in kinds}
+    initial = {k: v for k, v in vals.items() if k in fitted_names or (k.startswith("offset") and "offset" in kinds)}
+    fixed = {k: v for k, v in vals.items() if k not in initial}
+    measured = load_measured(source)
+    res = do_fit(measured, stack, kinds, initial=initial, fixed=fixed, weights=weights, front_layer=front_layer,
+                 x_range=_range(x_range, "--x-range"), library=lib)
+    if out:
+        if out.lower().endswith(".json"):
+            text = _jsonlib.dumps(to_jsonable(res.to_dict()), indent=2, allow_nan=False)
+            atomic_write(out, lambda p: p.write_text(text, encoding="utf-8"))
+        elif out.lower().endswith((".nc", ".csv")):
+            res.decomposition.ssb.write(out)
+        else:
+            raise InputError(f"--out {out!r}: use a .json (fit result), .nc (NetCDF) or .csv file name")
+    if plot:
+        from .fit import plot_fit
+
+        plot_fit(res, path=plot)
+    if as_json:
+        _emit(res.to_dict(arrays=False))
+        return
+    click.echo(f"{source}: fitted {len(res.names)} parameters to {res.n_points} points at OCV "
+               f"{', '.join(f'{v:g}' for v in res.ocv_V)} V (reference {res.reference_ocv_V:g} V); "
+               f"reduced chi2 = {res.reduced_chi2:.4g}{'' if res.weighted else ' V^2 (unweighted)'}")
+    for name, p in res.parameters.items():
+        click.echo(f"  {name:28} = {p.value:.6g} ± {p.stderr:.2g} {p.unit}")
+    for k, v in res.fixed.items():
+        click.echo(f"  {k:28} = {v:.6g} (fixed)")
+    for w in res.warnings:
+        click.echo(f"  warning: {w}")
+    for n in res.notes:
+        click.echo(f"  note: {n}")
+    if out:
+        click.echo(f"wrote {out}")
+    if plot:
+        click.echo(f"wrote {plot}")
