@@ -131,3 +131,15 @@ def test_demo_writes_everything(tmp_path, capsys):
     ds = read_profile(out_dir / "profiles.nc")
     np.testing.assert_allclose(ds["ocv"].values, [0, 1, 2, 3, 3.35, 3.75, 4.0])
     assert "ΔCPD per layer" in out and "phi0 LixSi|LiPON" in out
+
+
+def test_readme_example_script_runs(tmp_path):
+    """examples/fuller2021_band_diagrams.py makes the README figures; run it into a temporary folder."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("ex", REPO / "examples" / "fuller2021_band_diagrams.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    s = mod.main(tmp_path)
+    assert (tmp_path / "band_diagram_3.75V.png").is_file() and (tmp_path / "delta_cpd.png").is_file()
+    assert s["ocv_V"] == 3.75 and len(s["interfaces"]) == 2
