@@ -1,0 +1,111 @@
+"""Synthetic material libraries of any size, with physically plausible random values (for benchmarks).
+
+Every value is drawn from a range typical of the real materials in the built-in library and the
+sources of MODEL.md §6 — the materials are **fictitious**; the file says so in every description.
+
+* Electrodes alternate between anode-like (OCV table falling from 0.4–1.6 V to 0.02–0.3 V over
+  x = 0…1; work function 3.0–4.9 eV at x = 0 falling toward 2.9–3.3 eV when lithiated) and
+  cathode-like (OCV 3.9–4.6 V falling to 3.0–3.8 V; work function 4.3–6.0 eV, constant).
+* Electrolytes: φ0^Li 0.3–2.5 V, N 1e22–1e23 cm⁻³ (log-uniform), E_f0 0.01–1.0 eV, α = 0.1,
+  ε_r 5–60 (log-uniform), window V_red 0–1.8 V, V_ox 2.0–4.5 V, gap 3–9 eV, IP 5.5–9.5 eV, σ_ion
+  1e-8–1e-2 S/cm (log-uniform), E_a 0.2–0.6 eV.
+* ``unknown_fraction`` of the electrolytes get one field set to ``unknown`` (to exercise the
+  "cannot compute" path).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+
+__all__ = ["synthetic_library", "write_synthetic_library"]
+
+_X = [0.0, 0.25, 0.5, 0.75, 1.0]
+
+
+def _falling(rng, hi, lo):
+    """A strictly decreasing 5-point curve from ``hi`` to ``lo`` (random convex/concave shape)."""
+    w = np.sort(rng.uniform(0.0, 1.0, 3))[::-1]
+    return [float(hi)] + [float(lo + (hi - lo) * v) for v in w] + [float(lo)]
+
+
+def synthetic_library(n_electrodes: int, n_electrolytes: int, seed: int = 0, unknown_fraction: float = 0.0) -> dict:
+    """The ``materials:`` mapping of a synthetic library (a plain dict, ready for YAML).
+
+    Parameters
+    ----------
+    n_electrodes : int
+        Electrodes; even indices are anode-like, odd ones cathode-like.
+    n_electrolytes : int
+        Electrolytes.
+    seed : int
+        Seed of ``numpy.random.default_rng``; the same seed gives the same library.
+    unknown_fraction : float
+        Fraction of electrolytes with one SCL parameter ``unknown``.
+    """
+    if n_electrodes < 0 or n_electrolytes < 0:
+        raise InputError("the numbers of materials must be >= 0")
+    if not 0 <= unknown_fraction <= 1:
+        raise InputError(f"unknown_fraction must be in [0, 1], got {unknown_fraction!r}")
+    rng = np.random.default_rng(seed)
+    src = f"synthetic (ssbands library synth, seed {seed})"
+    mats: dict = {}
+    width = len(str(max(n_electrodes, n_electrolytes, 1)))
+    for i in range(n_electrodes):
+        if i % 2 == 0:
+            name = f"SynAnode{i // 2 + 1:0{width}d}"
+            u = _falling(rng, rng.uniform(0.4, 1.6), rng.uniform(0.02, 0.3))
+            phi_top = rng.uniform(3.0, 4.9)
+            phi_end = rng.uniform(2.9, 3.3)
+            wf = {"kind": "table", "x": list(_X), "values": [round(v, 5) for v in _falling(rng, phi_top, min(phi_end, phi_top - 0.05))],
+                  "source": src}
+            cap = float(10 ** rng.uniform(22.3, 23.3))
+        else:
+            name = f"SynCathode{i // 2 + 1:0{width}d}"
+            u = _falling(rng, rng.uniform(3.9, 4.6), rng.uniform(3.0, 3.8))
+            wf = {"value": round(float(rng.uniform(4.3, 6.0)), 4), "source": src}
+            cap = float(10 ** rng.uniform(22.0, 22.7))
+        mats[name] = {
+            "kind": "electrode", "description": "FICTITIOUS synthetic electrode for benchmarks",
+            "ocv_V": {"kind": "table", "x": list(_X), "values": [round(v, 5) for v in u], "source": src},
+            "work_function_eV": wf, "li_capacity_cm3": {"value": cap, "source": src},
+            "li_fraction_range": {"value": [0.0, 1.0], "source": src},
+        }
+    fields = ("phi0_li_V", "site_density_cm3", "defect_energy_eV", "permittivity")
+    for j in range(n_electrolytes):
+        name = f"SynSE{j + 1:0{width}d}"
+        vred = rng.uniform(0.0, 1.8)
+        m = {
+            "kind": "electrolyte", "description": "FICTITIOUS synthetic electrolyte for benchmarks",
+            "phi0_li_V": round(float(rng.uniform(0.3, 2.5)), 5),
+            "site_density_cm3": float(10 ** rng.uniform(22.0, 23.0)),
+            "defect_energy_eV": round(float(rng.uniform(0.01, 1.0)), 5),
+            "alpha": 0.1,
+            "permittivity": round(float(10 ** rng.uniform(np.log10(5.0), np.log10(60.0))), 4),
+            "window_V": [round(float(vred), 4), round(float(rng.uniform(2.0, 4.5)), 4)],
+            "band_gap_eV": round(float(rng.uniform(3.0, 9.0)), 4),
+            "ionization_potential_eV": round(float(rng.uniform(5.5, 9.5)), 4),
+            "ionic_conductivity_S_cm": float(10 ** rng.uniform(-8.0, -2.0)),
+            "activation_energy_eV": round(float(rng.uniform(0.2, 0.6)), 4),
+        }
+        if rng.uniform() < unknown_fraction:
+            m[fields[int(rng.integers(len(fields)))]] = "unknown"
+        mats[name] = m
+    return mats
+
+
+def write_synthetic_library(path, n_electrodes: int, n_electrolytes: int, seed: int = 0,
+                            unknown_fraction: float = 0.0) -> Path:
+    """Write a synthetic library YAML (atomically) and return its path."""
+    import yaml
+
+    from ..profile import atomic_write
+
+    doc = {"materials": synthetic_library(n_electrodes, n_electrolytes, seed, unknown_fraction)}
+    header = (f"# Synthetic materials library: {n_electrodes} electrodes, {n_electrolytes} electrolytes, seed {seed}.\n"
+              "# FICTITIOUS materials with plausible random values (ssbands.screening.synth), for benchmarks only.\n")
+    text = header + yaml.safe_dump(doc, sort_keys=False, default_flow_style=None, width=120)
+    return atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
