@@ -36,7 +36,7 @@ from .errors import InputError
 from .materials import Library
 from .scl import SpaceChargeLayer, first_integral
 from .stack import Stack
-from .thermo import se_mu_li_edges, work_function, work_function_depends_on_li
+from .thermo import plating_limit, se_mu_li_edges, work_function, work_function_depends_on_li
 
 
 class SSBandsWarning(UserWarning):
@@ -79,29 +79,10 @@ def reachable_ocv_range(stack: Stack) -> tuple[float, float]:
     return _conservation(stack)[-1]
 
 
-def _plating_limit(curve, T: float) -> float:
-    """Largest Li fraction with U ≥ 0 vs Li/Li⁺ (beyond it Li metal would plate: μ_Li > 0 is not stable)."""
-    if curve.reservoir:
-        return np.inf
-    lo, hi = curve.x_min, curve.x_max
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if curve.evaluate(np.array(hi), T) >= 0:
-            return hi
-        for _ in range(200):
-            m = 0.5 * (lo + hi)
-            if m in (lo, hi):
-                break
-            if curve.evaluate(np.array(m), T) >= 0:
-                lo = m
-            else:
-                hi = m
-    return lo
-
-
 def _conservation(stack: Stack):
     T = stack.temperature_K
     ca, cc, a0, c0 = _initial_fractions(stack)
-    a_max, c_max = min(ca.x_max, _plating_limit(ca, T)), min(cc.x_max, _plating_limit(cc, T))
+    a_max, c_max = min(ca.x_max, plating_limit(ca, T)), min(cc.x_max, plating_limit(cc, T))
     na = np.inf if ca.reservoir else _capacity(stack, "anode")
     nc = np.inf if cc.reservoir else _capacity(stack, "cathode")
     lo = max(na * (ca.x_min - a0) if not ca.reservoir else -np.inf, nc * (c0 - c_max) if not cc.reservoir else -np.inf)

@@ -142,6 +142,30 @@ class OCVCurve:
         return x > self.nernst_from
 
 
+def plating_limit(curve: OCVCurve, temperature_K: float, lo: float | None = None, hi: float | None = None) -> float:
+    """Largest Li fraction in [lo, hi] (default: the curve's range) with U ≥ 0 vs Li/Li⁺.
+
+    Beyond it the electrode would be more Li-rich than Li metal (μ_Li > 0) and Li would plate, so no
+    equilibrium state lies there. Bisection (U decreases with x); ``inf`` for a reservoir (Li metal).
+    """
+    if curve.reservoir:
+        return np.inf
+    lo = curve.x_min if lo is None else lo
+    hi = curve.x_max if hi is None else hi
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if curve.evaluate(np.array(hi), temperature_K) >= 0:
+            return hi
+        for _ in range(200):
+            m = 0.5 * (lo + hi)
+            if m in (lo, hi):
+                break
+            if curve.evaluate(np.array(m), temperature_K) >= 0:
+                lo = m
+            else:
+                hi = m
+    return lo
+
+
 def ocv_curve(material, branch: str | None = None) -> OCVCurve:
     """Build the OCV curve of an electrode material (``material.get('ocv_V')``)."""
     spec = material.get("ocv_V", "the open-circuit potential")

@@ -40,7 +40,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 
 from ..errors import InputError, UnknownParameterError
-from ..thermo import CLOSURES, ocv_curve, se_mu_li_edges, work_function, work_function_depends_on_li
+from ..thermo import CLOSURES, ocv_curve, plating_limit, se_mu_li_edges, work_function, work_function_depends_on_li
 
 __all__ = ["ElectrodeStates", "ElectrolyteRecord", "electrode_states", "electrolyte_record", "classify_electrode",
            "select_materials", "Selection", "compute_interfaces", "interface_columns", "INTERFACE_COLUMNS",
@@ -101,23 +101,6 @@ def _state_labels(soc: np.ndarray) -> tuple[str, ...]:
     return tuple("discharged" if s == 0 else "charged" if s == 1 else f"soc={s:.3g}" for s in soc)
 
 
-def _plating_limit(curve, lo: float, hi: float, T: float) -> float:
-    """Largest Li fraction in [lo, hi] with U ≥ 0 (bisection; U decreases with x)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if curve.evaluate(np.array(hi), T) >= 0:
-            return hi
-        a, b = lo, hi
-        for _ in range(100):
-            m = 0.5 * (a + b)
-            if m in (a, b):
-                break
-            if curve.evaluate(np.array(m), T) >= 0:
-                a = m
-            else:
-                b = m
-    return a
-
-
 def electrode_states(material, role: str, n_states: int = 2, temperature_K: float = 300.0,
                      end_margin: float = 0.01, soc: Sequence[float] | None = None) -> ElectrodeStates:
     """States of an electrode between its discharged (s = 0) and charged (s = 1) ends.
@@ -163,7 +146,7 @@ def electrode_states(material, role: str, n_states: int = 2, temperature_K: floa
         phi = np.full(s.shape, float(work_function(material)))
     else:
         lo, hi = float(curve.x_min), float(curve.x_max)
-        top = _plating_limit(curve, lo, hi, T)
+        top = plating_limit(curve, T, lo, hi)
         span = top - lo
         if not span > 0:
             raise InputError(f"electrode {material.name!r}: no Li fraction in [{lo:g}, {hi:g}] lies at or above 0 V "

@@ -267,8 +267,8 @@ def choose_potential(channels: list[Channel], path: Path) -> tuple[str | None, l
     ranked = [(_RANK.get(c.role, 0), i, c) for i, c in enumerate(channels)]
     ranked = [r for r in ranked if r[0] > 0]
     if not ranked:
-        return None, [f"no potential channel: no channel is titled like CPD/Potential/KPFM with a unit "
-                      f"of V; channels: " + ", ".join(f"{c.title!r} [{c.unit or '?'}]" for c in channels)]
+        return None, ["no potential channel: no channel is titled like CPD/Potential/KPFM with a unit "
+                      "of V; channels: " + ", ".join(f"{c.title!r} [{c.unit or '?'}]" for c in channels)]
     best_rank = max(r[0] for r in ranked)
     best = [r for r in ranked if r[0] == best_rank]
     # prefer an exact potential word over a generic one, then the last (derived) channel
