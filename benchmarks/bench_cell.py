@@ -1,5 +1,8 @@
 """Benchmark: one cell solve (both SCLs, ΔCPD reference included) and a 100-point OCV sweep.
 
+The stack is built once (its OCV curves and Li limits are set up once per stack, as in any sweep);
+each timed solve includes the Li-conservation solve, both SCL profiles, the resistances and the ΔCPD
+reference state.
 Peer: the same calculation done the straightforward scipy way (brentq for Li conservation, then
 scipy.integrate.solve_bvp for each space-charge layer to 1e-6), timed in the same run.
 Run: .venv/bin/python benchmarks/bench_cell.py [--repeats 7]

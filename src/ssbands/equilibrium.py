@@ -80,6 +80,13 @@ def reachable_ocv_range(stack: Stack) -> tuple[float, float]:
 
 
 def _conservation(stack: Stack):
+    """Li-conservation set-up of a stack (computed once per stack and kept in ``stack.derived``)."""
+    if "conservation" not in stack.derived:
+        stack.derived["conservation"] = _conservation_setup(stack)
+    return stack.derived["conservation"]
+
+
+def _conservation_setup(stack: Stack):
     T = stack.temperature_K
     ca, cc, a0, c0 = _initial_fractions(stack)
     a_max, c_max = min(ca.x_max, plating_limit(ca, T)), min(cc.x_max, plating_limit(cc, T))

@@ -168,6 +168,11 @@ class Stack:
         return self._curves[role]
 
     @cached_property
+    def derived(self) -> dict:
+        """Scratch space for quantities derived only from this immutable stack (filled by the solver)."""
+        return {}
+
+    @cached_property
     def _curves(self) -> dict:
         out = {}
         for role in ("anode", "cathode"):
