@@ -1,6 +1,6 @@
 """Benchmark of the KPFM model fit (one core): one least-squares fit of the Fuller 2021 cell model to a
 synthetic operando ΔCPD series (4 OCVs + reference, 480 points each). Self-contained; prints a
-Markdown table (paste into benchmarks/RESULTS_kpfm_fit.md).
+Markdown table (paste into benchmarks/RESULTS.md (via benchmarks/run.py)).
 
     python benchmarks/bench_kpfm_fit.py [--repeat 7]
 

@@ -1,6 +1,6 @@
 """Space-charge-layer benchmarks: ssbands against scipy solve_bvp and DEVSIM, timed in the same run.
 
-Self-contained; prints Markdown (``python benchmarks/bench_scl.py > benchmarks/RESULTS_scl.md``).
+Self-contained; prints Markdown (``python benchmarks/bench_scl.py``; collected into benchmarks/RESULTS.md by benchmarks/run.py).
 One core: BLAS threads are pinned to 1 and the process to CPU 0. Each timing is the median of >= 5
 runs. DEVSIM needs a BLAS/LAPACK (Debian: ``apt-get install libopenblas0 liblapack3``; DEVSIM looks for
 unversioned names, so ``DEVSIM_MATH_LIBS=libopenblas.so.0`` is set here when absent).

@@ -7,7 +7,7 @@ coordinator and of the largest worker (resource.getrusage). Configurations: loca
 
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/bench_screening.py --repeats 3
 
-Prints a Markdown table (medians over the repeats); see benchmarks/RESULTS_screening.md.
+Prints a Markdown table (medians over the repeats); collected into benchmarks/RESULTS.md by benchmarks/run.py.
 """
 
 from __future__ import annotations
