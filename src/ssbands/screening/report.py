@@ -79,8 +79,9 @@ def heatmap(values: np.ndarray, selection, path, *, title: str, cbar: str, diver
     mat = values.transpose(1, 2, 0).reshape(M * K, E)
     rows = _labels(selection)
     cols = [r.name for r in selection.electrolytes]
-    fig, ax = plt.subplots(figsize=(min(3 + 0.7 * E, 18), min(2 + 0.32 * M * K, 18)))
+    fig, ax = plt.subplots(figsize=(min(4.5 + 0.7 * E, 18), min(2.4 + 0.32 * M * K, 18)))
     finite = np.isfinite(mat)
+    vmax = 1.0
     if diverging:
         vmax = float(np.nanmax(np.abs(mat))) if finite.any() else 1.0
         im = ax.imshow(mat, cmap="RdBu_r", vmin=-vmax, vmax=vmax, aspect="auto")
@@ -94,11 +95,15 @@ def heatmap(values: np.ndarray, selection, path, *, title: str, cbar: str, diver
             for i in range(M * K):
                 for j in range(E):
                     v = mat[i, j]
-                    ax.text(j, i, "n/a" if not np.isfinite(v) else f"{v:.2f}", ha="center", va="center", fontsize=6)
+                    dark = np.isfinite(v) and (abs(v) > 0.6 * vmax if diverging else False)
+                    ax.text(j, i, "n/a" if not np.isfinite(v) else f"{v:.2f}", ha="center", va="center", fontsize=6,
+                            color="white" if dark else "black")
     else:
         ax.set_xlabel(f"electrolytes ({E})")
         ax.set_ylabel(f"electrode states ({M * K})")
-    ax.set_title(title, fontsize=10)
+    import textwrap
+
+    ax.set_title("\n".join(textwrap.wrap(title, 60)), fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=130)
     plt.close(fig)
