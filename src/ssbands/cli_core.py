@@ -157,11 +157,13 @@ DEMO_OCVS = (0.0, 1.0, 2.0, 3.0, 3.35, 3.75, 4.0)
               help="Output folder.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON instead of tables.")
 @click.option("--format", "fmt", type=click.Choice(["png", "svg", "pdf"]), default="png", show_default=True)
-def demo(out_dir, as_json, fmt):
-    """The main job: Cu | LixSi | LiPON | LixCoO2 | Pt | Si charged from 0 to 4 V (built-in data only).
+@library_option
+def demo(out_dir, as_json, fmt, library_file):
+    """The main job: Cu | LixSi | LiPON | LixCoO2 | Pt | Si charged from 0 to 4 V (built-in data).
 
     Writes band diagrams, the ΔCPD(x) figure, the Profiles (NetCDF) and a CSV summary to OUT, and prints
-    the interface steps and ΔCPD per layer at each OCV.
+    the interface steps and ΔCPD per layer at each OCV. With --library FILE the same job runs with your
+    values overriding the built-in ones.
     """
     import numpy as np
     import pandas as pd
@@ -175,10 +177,11 @@ def demo(out_dir, as_json, fmt):
     t0 = time.perf_counter()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    stack = fuller2021_stack()
+    lib = _library(library_file) if library_file else None
+    stack = fuller2021_stack(lib)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        ds = solve(stack, np.array(DEMO_OCVS))
+        ds = solve(stack, np.array(DEMO_OCVS), library=lib)
     _echo_warnings(caught)
     ds.ssb.to_netcdf(out / "profiles.nc")
     summaries = [summary(ds.isel(ocv=i)) for i in range(ds.sizes["ocv"])]

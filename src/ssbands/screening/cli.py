@@ -101,7 +101,9 @@ def library():
               help="fraction of electrolytes with one SCL parameter 'unknown'")
 @click.option("--out", "out_file", type=click.Path(dir_okay=False), required=True, help="library YAML to write")
 @click.option("--json", "as_json", is_flag=True)
-def synth(n_electrodes, n_electrolytes, seed, unknown_fraction, out_file, as_json):
+@click.option("--library", "library_file", type=click.Path(dir_okay=False), default=None,
+              help="accepted for uniformity with every command; ignored (synth writes a new library)")
+def synth(n_electrodes, n_electrolytes, seed, unknown_fraction, out_file, as_json, library_file):
     """Write a library of FICTITIOUS materials with plausible random values (for benchmarks)."""
     from ..cli import emit_json
     from .synth import write_synthetic_library
