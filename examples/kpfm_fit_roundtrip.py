@@ -29,7 +29,8 @@ TRUE = {"width_nm": 40.0, "front_nm": 30.0, "x_offset_nm": 120.0, "x_scale": 0.9
 NX, NY, PIXEL_NM, NOISE_V = 480, 32, 5.0, 0.03
 
 
-def main():
+def main(fig_dir=None):
+    fig = Path(fig_dir) if fig_dir else FIG
     stack = dataclasses.replace(fuller2021_stack(closure="extrinsic", mu_li_se_eV=-1.5),
                                 dipoles={("LixSi", "LiPON"): 0.2})
     u = (np.arange(NX) + 0.5) * PIXEL_NM
@@ -55,10 +56,11 @@ def main():
         print(f"{name:16} {p.value:12.5f} {p.stderr:10.5f} {truth[name]:10.5f} {(p.value - truth[name]) / p.stderr:6.2f}")
     for w in res.warnings:
         print("warning:", w)
-    FIG.mkdir(parents=True, exist_ok=True)
-    plot_fit(res, path=FIG / "kpfm_fit.png")
-    plot_decomposition(res, path=FIG / "kpfm_fit_decomposition.png")
-    print(f"wrote {FIG / 'kpfm_fit.png'} and {FIG / 'kpfm_fit_decomposition.png'}")
+    fig.mkdir(parents=True, exist_ok=True)
+    plot_fit(res, path=fig / "kpfm_fit.png")
+    plot_decomposition(res, path=fig / "kpfm_fit_decomposition.png")
+    print(f"wrote {fig / 'kpfm_fit.png'} and {fig / 'kpfm_fit_decomposition.png'}")
+    return res, truth
 
 
 def _has_gwyfile():

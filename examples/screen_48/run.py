@@ -24,9 +24,10 @@ from ssbands.screening import screen
 HERE = Path(__file__).resolve().parent
 
 
-def main():
+def main(out_dir=None):
     lib = load_library(extra=HERE / "library.yaml")
-    out = Path(os.path.relpath(HERE / "output"))  # relative paths in the committed summary
+    # relative paths in the committed summary
+    out = Path(out_dir) if out_dir else Path(os.path.relpath(HERE / "output"))
     s = screen(lib, out, anodes=["Li", "LixSi", "LixSi-delithiation", "Li4Ti5O12"],
                electrolytes=["LLZO", "LiPON", "LiF", "Li2CO3", "Li2O(111)", "Li2O(110)"],
                cathodes=["LixCoO2", "LiFePO4"], n_states=5, objective="max-abs-phi0",
@@ -38,6 +39,7 @@ def main():
     for r in s["top"][:5]:
         print(f"{r['rank']:>3} {r['anode']} | {r['electrolyte']} | {r['cathode']}: max|phi0| = {r['score']:.3f} V")
     print(json.dumps({k: s["files"][k] for k in ("report", "cells")}, indent=1))
+    return s
 
 
 if __name__ == "__main__":
