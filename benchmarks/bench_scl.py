@@ -3,7 +3,8 @@
 Self-contained; prints Markdown (``python benchmarks/bench_scl.py``; collected into benchmarks/RESULTS.md by benchmarks/run.py).
 One core: BLAS threads are pinned to 1 and the process to CPU 0. Each timing is the median of >= 5
 runs. DEVSIM needs a BLAS/LAPACK (Debian: ``apt-get install libopenblas0 liblapack3``; DEVSIM looks for
-unversioned names, so ``DEVSIM_MATH_LIBS=libopenblas.so.0`` is set here when absent).
+unversioned names, so ``ssbands.scl.peers`` sets ``DEVSIM_MATH_LIBS=libopenblas.so.0`` when absent).
+The peers (solve_bvp, DEVSIM) are ``ssbands.scl.peers``, shared with the test suite.
 
 1. Batched semi-infinite SCL (σ, capacitances, widths) for 10⁵ interfaces (target ≥ 2·10⁶ /s).
 2. One full φ(x) profile accurate to 1e-6 V (target ≥ 100× faster than solve_bvp and than DEVSIM).
@@ -16,7 +17,6 @@ import os
 
 for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_v, "1")
-os.environ.setdefault("DEVSIM_MATH_LIBS", "libopenblas.so.0:liblapack.so.3:libblas.so.3")
 
 import datetime  # noqa: E402
 import platform  # noqa: E402
@@ -26,12 +26,11 @@ import sys  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
-from scipy.integrate import solve_bvp  # noqa: E402
-from scipy.special import expit  # noqa: E402
 
 from ssbands.scl import SpaceChargeLayer, first_integral  # noqa: E402
-from ssbands.scl.approx import two_zone  # noqa: E402
 from ssbands.scl.finite import graded_mesh, solve_finite_layer  # noqa: E402
+from ssbands.scl.peers import (bvp_finite, bvp_semi_infinite, devsim_solve, guess, import_devsim,  # noqa: E402
+                               peer_mesh)
 from ssbands.scl.species import SpeciesSet, two_defect_species  # noqa: E402
 
 try:
@@ -58,149 +57,11 @@ def fmt(s):
     return f"{s * 1e3:.3g} ms" if s >= 1e-3 else f"{s * 1e6:.3g} µs"
 
 
-# ---------------------------------------------------------------------------------------- peers
-def guess(L, xi):
-    t = L._table
-    tz = two_zone(L.phi0_V, L.site_density_cm3, L.defect_energy_eV, L.permittivity, L.alpha, L.temperature_K)
-    return -tz.potential(xi * t["lam_nm"]) / t["kt"]
-
-
-def bvp_semi_infinite(L, xi_max, tol=1e-6):
-    """solve_bvp: f'' = rhs(f), f(0) = f0, Robin tail f' = −f/ℓ at ξ_max (dimensionless)."""
-    t = L._table
-    f0, lnB, ell = t["f0"], t["lnB"], t["ell"]
-
-    def fun(x, y):
-        return np.vstack([y[1], expit(y[0] - lnB) - expit(-y[0] - lnB)])
-
-    def bc(ya, yb):
-        return np.array([ya[0] - f0, yb[1] + yb[0] / ell])
-
-    xs = float(L.result.saturated_width_m) / (t["lam_nm"] * 1e-9) + 4.0
-    x = np.unique(np.concatenate([np.linspace(0.0, min(2 * xs, xi_max), 150),
-                                  np.geomspace(min(xs, xi_max / 2), xi_max, 100)]))
-    g = guess(L, x)
-    sol = solve_bvp(fun, bc, x, np.vstack([g, np.gradient(g, x)]), tol=tol, max_nodes=200000, bc_tol=1e-10)
-    if sol.status != 0:
-        raise RuntimeError(sol.message)
-    return sol
-
-
-def bvp_finite(L, xi_len, tol=1e-6):
-    """solve_bvp on [0, ξ_len] with f = f0 at both ends (symmetric cell)."""
-    t = L._table
-    f0, lnB = t["f0"], t["lnB"]
-
-    def fun(x, y):
-        return np.vstack([y[1], expit(y[0] - lnB) - expit(-y[0] - lnB)])
-
-    def bc(ya, yb):
-        return np.array([ya[0] - f0, yb[0] - f0])
-
-    x = np.linspace(0, xi_len, 300)
-    g = np.maximum(guess(L, x), guess(L, xi_len - x))
-    sol = solve_bvp(fun, bc, x, np.vstack([g, np.gradient(g, x)]), tol=tol, max_nodes=200000, bc_tol=1e-10)
-    if sol.status != 0:
-        raise RuntimeError(sol.message)
-    return sol
-
-
-def peer_mesh(L, xi_max, h0=0.003, hsat=0.02, growth=1.02, tail_h=0.01):
-    xs = float(L.result.saturated_width_m / (L._table["lam_nm"] * 1e-9)) + 12.0
-    inner = graded_mesh(min(2 * xs, xi_max), h0, 1.01, hsat)
-    inner = inner[inner <= min(xs, xi_max)]
-    x = list(inner)
-    h = inner[-1] - inner[-2]
-    hmax = tail_h * L._table["ell"]
-    while x[-1] + h < xi_max:
-        x.append(x[-1] + h)
-        h = min(h * growth, max(hmax, h))
-    x[-1] = xi_max
-    return np.array(x)
-
-
-_N = {"k": 0}
-
-
-class _quiet_fd1:
-    """DEVSIM's C++ core prints its Newton log on file descriptor 1; send it to /dev/null while timing."""
-
-    def __enter__(self):
-        sys.stdout.flush()
-        self.saved = os.dup(1)
-        self.null = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(self.null, 1)
-
-    def __exit__(self, *exc):
-        os.dup2(self.saved, 1)
-        os.close(self.null)
-        os.close(self.saved)
-        return False
-
-
-def devsim_solve(L, xi_nodes, f_right=0.0, init=None):
-    with _quiet_fd1():
-        return _devsim_solve(L, xi_nodes, f_right, init)
-
-
-def _devsim_solve(L, xi_nodes, f_right=0.0, init=None):
-    """DEVSIM finite volumes for f'' = rhs(f) on the nodes; f(0) = f0, f(end) = f_right.
-
-    Returns (x, f, setup seconds, solve seconds)."""
-    import devsim as ds
-
-    ds.set_parameter(name="debug_level", value="error")
-    t = L._table
-    t0 = time.perf_counter()
-    _N["k"] += 1
-    mesh, dev = f"bm{_N['k']}", f"bd{_N['k']}"
-    ds.create_1d_mesh(mesh=mesh)
-    n = len(xi_nodes)
-    for i, x in enumerate(xi_nodes):
-        ps = (xi_nodes[i + 1] - x) if i < n - 1 else (x - xi_nodes[i - 1])
-        kw = {"tag": "top"} if i == 0 else ({"tag": "bot"} if i == n - 1 else {})
-        ds.add_1d_mesh_line(mesh=mesh, pos=float(x), ps=float(ps), **kw)
-    ds.add_1d_contact(mesh=mesh, name="top", tag="top", material="metal")
-    ds.add_1d_contact(mesh=mesh, name="bot", tag="bot", material="metal")
-    ds.add_1d_region(mesh=mesh, material="SE", region="se", tag1="top", tag2="bot")
-    ds.finalize_mesh(mesh=mesh)
-    ds.create_device(mesh=mesh, device=dev)
-    ds.node_solution(device=dev, region="se", name="f")
-    ds.edge_from_node_model(device=dev, region="se", node_model="f")
-    ds.set_parameter(device=dev, region="se", name="Bk", value=float(np.exp(t["lnB"])))
-    ds.set_parameter(device=dev, region="se", name="f0", value=float(t["f0"]))
-    ds.set_parameter(device=dev, region="se", name="fr", value=float(f_right))
-    rhs = "1/(Bk*exp(-f)+1) - 1/(Bk*exp(f)+1)"
-    ds.node_model(device=dev, region="se", name="rhs", equation=rhs)
-    ds.node_model(device=dev, region="se", name="rhs:f", equation=f"diff({rhs}, f)")
-    ds.edge_model(device=dev, region="se", name="E", equation="(f@n0 - f@n1)*EdgeInverseLength")
-    ds.edge_model(device=dev, region="se", name="E:f@n0", equation="EdgeInverseLength")
-    ds.edge_model(device=dev, region="se", name="E:f@n1", equation="-EdgeInverseLength")
-    ds.equation(device=dev, region="se", name="PoissonEq", variable_name="f", node_model="rhs", edge_model="E",
-                variable_update="log_damp")
-    for c, v in (("top", "f - f0"), ("bot", "f - fr")):
-        ds.contact_node_model(device=dev, contact=c, name=f"{c}bc", equation=v)
-        ds.contact_node_model(device=dev, contact=c, name=f"{c}bc:f", equation="1")
-        ds.contact_equation(device=dev, contact=c, name="PoissonEq", node_model=f"{c}bc")
-    x = np.array(ds.get_node_model_values(device=dev, region="se", name="x"))
-    g = guess(L, x) if init is None else init(x)
-    g[0], g[-1] = t["f0"], f_right
-    ds.set_node_values(device=dev, region="se", name="f", values=g.tolist())
-    t1 = time.perf_counter()
-    ds.solve(type="dc", absolute_error=1e-10, relative_error=1e-7, maximum_iterations=80)
-    t2 = time.perf_counter()
-    f = np.array(ds.get_node_model_values(device=dev, region="se", name="f"))
-    ds.delete_device(device=dev)
-    ds.delete_mesh(mesh=mesh)
-    return x, f, t1 - t0, t2 - t1
-
-
 def devsim_available():
     try:
-        with _quiet_fd1():
-            import devsim  # noqa: F401
-    except Exception as exc:  # pragma: no cover
-        return f"DEVSIM unavailable: {type(exc).__name__}: {exc}"
+        import_devsim()
+    except ImportError as exc:  # pragma: no cover
+        return f"DEVSIM unavailable: {exc}"
     return None
 
 
