@@ -56,7 +56,7 @@ import numpy as np
 from scipy import constants as _sc
 
 from .constants import K_B_EV
-from .errors import ConvergenceError, InputError
+from .errors import ConvergenceError, InputError, read_text_file
 
 __all__ = [
     "ChargeState",
@@ -1534,14 +1534,7 @@ def _system_from_yaml(path, *, dos_file=None) -> DefectSystem:
 
     p = Path(path)
     w = str(p)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"defect input file {w!r} does not exist") from None
-    except IsADirectoryError:
-        raise InputError(f"defect input file {w!r} is a directory") from None
-    except UnicodeDecodeError:
-        raise InputError(f"defect input file {w!r} is not UTF-8 text") from None
+    text = read_text_file(p, "defect input file")
     try:
         data = safe_load(text)
     except yaml.YAMLError as exc:
@@ -1554,11 +1547,8 @@ def _sc_fermi_from_files(input_file, *, volume_A3=None, unitcell_file=None, totd
     """Read SC-Fermi's text inputs (``input-fermi.dat``, ``unitcell.dat``, ``totdos.dat``)."""
     p = Path(input_file)
     w = str(p)
-    try:
-        lines = [ln.strip() for ln in p.read_text(encoding="utf-8").splitlines()
-                 if ln.strip() and not ln.lstrip().startswith("#")]
-    except FileNotFoundError:
-        raise InputError(f"SC-Fermi input {w!r} does not exist") from None
+    lines = [ln.strip() for ln in read_text_file(p, "SC-Fermi input").splitlines()
+             if ln.strip() and not ln.lstrip().startswith("#")]
     try:
         spin = int(lines.pop(0).split()[0])
         nelect = float(lines.pop(0).split()[0])

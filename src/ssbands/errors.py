@@ -25,6 +25,26 @@ class UnknownParameterError(InputError):
         )
 
 
+def read_text_file(path, what: str) -> str:
+    """The text of an input file, or an InputError naming the file and what is wrong with it.
+
+    ``what`` names the kind of file in the message (e.g. "stack file", "library file").
+    """
+    from pathlib import Path
+
+    p = Path(path)
+    try:
+        return p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{what} {str(p)!r} does not exist") from None
+    except IsADirectoryError:
+        raise InputError(f"{what} {str(p)!r} is a directory") from None
+    except PermissionError:
+        raise InputError(f"{what} {str(p)!r} cannot be read (permission denied)") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{what} {str(p)!r} is not UTF-8 text") from None
+
+
 class ConvergenceError(SSBandsError, RuntimeError):
     """A solver did not converge; carries diagnostics instead of returning NaN."""
 

@@ -30,7 +30,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Mapping
 
-from .errors import InputError
+from .errors import InputError, read_text_file
 from .materials import Library, Material, load_library
 from .thermo import CLOSURES, OCVCurve, ocv_curve
 
@@ -281,14 +281,9 @@ class Stack:
     def from_toml(cls, path: str | Path, library: Library | None = None, **overrides) -> "Stack":
         """Read a stack file. ``overrides`` (closure, mu_li_se_eV, ...) replace the file's settings."""
         path = Path(path)
+        text = read_text_file(path, "stack file")
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise InputError(f"stack file {str(path)!r} does not exist") from None
-        except IsADirectoryError:
-            raise InputError(f"stack file {str(path)!r} is a directory") from None
-        except UnicodeDecodeError:
-            raise InputError(f"stack file {str(path)!r} is not UTF-8 text") from None
+            data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise InputError(f"stack file {str(path)!r} is not valid TOML: {exc}") from None
         if library is None:

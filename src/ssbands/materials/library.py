@@ -19,7 +19,7 @@ from typing import Any, Iterable, Mapping
 
 import yaml
 
-from ..errors import InputError, UnknownParameterError
+from ..errors import InputError, UnknownParameterError, read_text_file
 
 KINDS = ("metal", "electrode", "electrolyte")
 
@@ -272,14 +272,12 @@ def safe_load(text: str):
 
 
 def _read_yaml(path: Path, text: str | None = None) -> dict:
+    if text is None:
+        text = read_text_file(path, "library file")
     try:
-        data = safe_load(text if text is not None else path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"library file {str(path)!r} does not exist") from None
+        data = safe_load(text)
     except yaml.YAMLError as exc:
         raise InputError(f"library file {str(path)!r} is not valid YAML: {exc}") from None
-    except UnicodeDecodeError:
-        raise InputError(f"library file {str(path)!r} is not UTF-8 text") from None
     if not isinstance(data, Mapping) or not isinstance(data.get("materials"), Mapping):
         raise InputError(f"library file {str(path)!r}: expected a top-level 'materials:' mapping "
                          "of material names to fields")
