@@ -13,32 +13,13 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import statistics
-import subprocess
 import time
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
-
-
-def one_core():
-    try:
-        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
-        return True
-    except (AttributeError, OSError):
-        return False
-
-
-def timeit(fn, repeats):
-    fn()
-    ts = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t)
-    return statistics.median(ts)
+from _common import cpu_model, median_s, pin_one_core  # noqa: E402
 
 
 def peer_cell(stack, ocvs):
@@ -80,18 +61,17 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=7)
     a = ap.parse_args()
-    pinned = one_core()
+    pinned = pin_one_core()
     from ssbands.equilibrium import solve
     from ssbands.stack import fuller2021_stack
 
     st = fuller2021_stack()
     sweep = np.linspace(0.0, 4.0, 100)
-    t1 = timeit(lambda: solve(st, 3.0), a.repeats)
-    t100 = timeit(lambda: solve(st, sweep), max(3, a.repeats // 2))
-    p1 = timeit(lambda: peer_cell(st, [3.0, 0.0]), a.repeats)
-    p100 = timeit(lambda: peer_cell(st, np.append(sweep, 0.0)), 3)
-    cpu = subprocess.run("lscpu | grep 'Model name' | sed 's/.*: *//'", shell=True, capture_output=True,
-                         text=True).stdout.strip() or platform.processor()
+    t1 = median_s(lambda: solve(st, 3.0), a.repeats)
+    t100 = median_s(lambda: solve(st, sweep), max(3, a.repeats // 2))
+    p1 = median_s(lambda: peer_cell(st, [3.0, 0.0]), a.repeats)
+    p100 = median_s(lambda: peer_cell(st, np.append(sweep, 0.0)), 3)
+    cpu = cpu_model()
     print(f"machine: {cpu}; python {platform.python_version()}; one core pinned: {pinned}; "
           f"date {time.strftime('%Y-%m-%d')}; median of {a.repeats} (sweep: {max(3, a.repeats // 2)}) runs\n")
     print("| case | ssbands | peer (scipy brentq + solve_bvp) | ratio | target |")

@@ -12,31 +12,19 @@ level is timed for py-sc-fermi (``get_sc_fermi``); ssbands' time includes all co
 from __future__ import annotations
 
 import argparse
-import platform
 import statistics
-import subprocess
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
+from _common import cpu_model
 
 ROOT = Path(__file__).resolve().parents[1]
 YAML = ROOT / "examples" / "defects" / "li_electrolyte_toy_pyscfermi.yaml"
 # Li stoichiometry of each species (atoms added) used to fold μ_Li into the energies
 STOICH = {"V_Li": -1, "Li_i": 1, "Al_Li": -1}
 MU_REF = -1.5   # the file's energies correspond to μ_Li = -1.5 eV
-
-
-def cpu_name():
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-        for line in out.splitlines():
-            if line.startswith("Model name"):
-                return line.split(":", 1)[1].strip()
-    except (OSError, subprocess.CalledProcessError):
-        pass
-    return platform.processor() or "unknown"
 
 
 def main():
@@ -86,7 +74,7 @@ def main():
         t = time.perf_counter(); ef_peer = run_peer(); t_peer.append(time.perf_counter() - t)
     m_ours, m_peer = statistics.median(t_ours), statistics.median(t_peer)
     dmax = float(np.max(np.abs(ef_ours - ef_peer)))
-    print(f"CPU: {cpu_name()}; {time.strftime('%Y-%m-%d')}; numpy {np.__version__}; "
+    print(f"CPU: {cpu_model()}; {time.strftime('%Y-%m-%d')}; numpy {np.__version__}; "
           f"median of {args.repeats} runs; one process, one thread per library call\n")
     print("| task | ssbands (batched) | py-sc-fermi (loop) | ratio | max abs(ΔE_F) |")
     print("|---|---|---|---|---|")

@@ -15,22 +15,16 @@ for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXP
 
 import argparse  # noqa: E402
 import platform  # noqa: E402
-import subprocess  # noqa: E402
 import tempfile  # noqa: E402
-import time  # noqa: E402
 from datetime import date  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
+from _common import cpu_model, pin_one_core, time_runs  # noqa: E402
 
 
 def _timeit(fn, repeat):
-    fn()  # warm-up (imports, caches)
-    ts = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t)
+    ts, _ = time_runs(fn, repeat)
     return float(np.median(ts)) * 1e3, float(np.min(ts)) * 1e3
 
 
@@ -38,10 +32,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=7)
     args = ap.parse_args()
-    try:
-        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-    except (AttributeError, OSError):
-        pass
+    pin_one_core()
     from ssbands.kpfm.io import read, write
     from ssbands.kpfm.processing import map_to_profile
     from ssbands.kpfm.spectroscopy import fit_parabola
@@ -64,12 +55,7 @@ def main():
         ("20x20x128 Δf(V) -> CPD map (shared sweep)", lambda: fit_parabola(v, df), 100),
         ("20x20x128 Δf(V) -> CPD map (NaN path, batched 3x3)", lambda: fit_parabola(v, df_nan), 100),
     ]
-    try:
-        cpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-        cpu = next((ln.split(":", 1)[1].strip() for ln in cpu.splitlines() if ln.startswith("Model name")),
-                   platform.processor())
-    except OSError:
-        cpu = platform.processor()
+    cpu = cpu_model()
     print(f"KPFM benchmark — {date.today().isoformat()}, {cpu}, one core, median of {args.repeat} runs "
           f"(Python {platform.python_version()}, numpy {np.__version__})\n")
     print("| case | median (ms) | min (ms) | target (ms) | ok |")

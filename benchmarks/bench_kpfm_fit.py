@@ -19,20 +19,14 @@ for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXP
 import argparse  # noqa: E402
 import dataclasses  # noqa: E402
 import platform  # noqa: E402
-import subprocess  # noqa: E402
-import time  # noqa: E402
 from datetime import date  # noqa: E402
 
 import numpy as np  # noqa: E402
+from _common import cpu_model, time_runs  # noqa: E402
 
 
 def _timeit(fn, repeat):
-    out = fn()  # warm-up (imports)
-    ts = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        out = fn()
-        ts.append(time.perf_counter() - t)
+    ts, out = time_runs(fn, repeat, keep_output=True)
     return float(np.median(ts)) * 1e3, float(np.min(ts)) * 1e3, out
 
 
@@ -65,9 +59,8 @@ def main():
     kn = model.knots(None, {}, 30.0)
     t_c, m_c, _ = _timeit(lambda: _apply(u, kn, 40.0, 120.0, 0.97), max(args.repeat, 50))
     rows.append((f"one model evaluation (4 x 480 points, {kn[1].size} knots)", t_c, m_c, None))
-    cpu = subprocess.run("lscpu | grep 'Model name'", shell=True, capture_output=True, text=True).stdout.strip()
     print(f"Date: {date.today().isoformat()}  ")
-    print(f"Machine: {cpu.split(':', 1)[-1].strip() or platform.processor()} (one thread), "
+    print(f"Machine: {cpu_model()} (one thread), "
           f"Python {platform.python_version()}, numpy {np.__version__}\n")
     print("| case | median (ms) | min (ms) | nfev |")
     print("|---|---:|---:|---:|")
