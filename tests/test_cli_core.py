@@ -10,20 +10,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ssbands.cli import main
+from _cli import run_cli
 
 REPO = Path(__file__).resolve().parents[1]
 FULLER = REPO / "examples" / "stacks" / "fuller2021.toml"
 
 
+
 def run(args, capsys):
-    code = 0
-    try:
-        main(args)
-    except SystemExit as e:
-        code = e.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
+    return run_cli(capsys, *args)
 
 
 def test_band_json_contract(capsys):

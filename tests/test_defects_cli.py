@@ -6,19 +6,12 @@ import json
 
 import pytest
 
-from ssbands.cli import main
+from _cli import run_cli as run
 
 TOY = "examples/defects/li_electrolyte_toy.yaml"
 PYSCF = "examples/defects/li_electrolyte_toy_pyscfermi.yaml"
 
 
-def run(capsys, *args):
-    try:
-        code = main(list(args))
-    except SystemExit as exc:
-        code = exc.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def test_fermi_json(capsys):

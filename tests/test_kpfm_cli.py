@@ -8,20 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ssbands.cli import main
+from _cli import run_cli as run
 from ssbands.kpfm.io import write
 from ssbands.profile import read_profile
 
 DATA = Path(__file__).resolve().parent / "data" / "kpfm"
 
 
-def run(capsys, *args):
-    try:
-        rc = main(list(args))
-    except SystemExit as exc:
-        rc = exc.code
-    out, err = capsys.readouterr()
-    return rc, out, err
 
 
 def test_info_json(capsys):

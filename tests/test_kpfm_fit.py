@@ -15,7 +15,7 @@ import json
 import numpy as np
 import pytest
 
-from ssbands.cli import main
+from _cli import run_cli as run
 from ssbands.equilibrium import solve
 from ssbands.errors import ConvergenceError, InputError
 from ssbands.kpfm.fit import FitResult, fit, model_dcpd, parse_params, plot_decomposition, plot_fit
@@ -296,13 +296,6 @@ def test_to_dict_json_and_plots(series_dir, tmp_path):
     assert f1.stat().st_size > 5000 and f2.stat().st_size > 5000
 
 
-def run(capsys, *args):
-    try:
-        rc = main(list(args))
-    except SystemExit as exc:
-        rc = exc.code
-    out, err = capsys.readouterr()
-    return rc, out, err
 
 
 def test_cli_fit_json_plot_out(series_dir, tmp_path, capsys):
