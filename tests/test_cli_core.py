@@ -154,3 +154,11 @@ def test_every_command_takes_library(tmp_path, capsys):
 
     s = _json.loads(out)["states"][0]
     assert code in (0, None) and s["interfaces"][0]["phi0_V"] == pytest.approx(-0.149 + 0.26, abs=2e-3)
+
+
+def test_collector_with_li_dependent_work_function_is_an_error(tmp_path, capsys):
+    """A collector of LixSi has no tracked Li content, so its work function is undefined: say so."""
+    f = tmp_path / "s.toml"
+    f.write_text(FULLER.read_text().replace('material = "Cu"', 'material = "LixSi"\nname = "Si-collector"', 1))
+    code, out, err = run(["band", str(f), "--ocv", "1.0"], capsys)
+    assert code == 2 and "work function depends on its Li content" in err and len(err.strip().splitlines()) == 1

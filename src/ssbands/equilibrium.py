@@ -251,10 +251,9 @@ def _phi_li(library_or_stack) -> float:
 
 def _layer_work_function(layer, x_li):
     """Φ (eV) of an electron-conducting layer at Li fraction x_li (array over states)."""
-    if layer.role in ("anode", "cathode") and work_function_depends_on_li(layer.material):
+    if work_function_depends_on_li(layer.material):  # only electrodes (Stack forbids it elsewhere)
         return work_function(layer.material, x_li)
-    return np.full(np.shape(x_li), work_function(layer.material) if not work_function_depends_on_li(layer.material)
-                   else np.nan)
+    return np.full(np.shape(x_li), work_function(layer.material))
 
 
 def solve(stack: Stack, ocv=None, *, li_fractions=None, reference_ocv: float | str | None = "auto",

@@ -32,7 +32,7 @@ from typing import Any, Mapping
 
 from .errors import InputError, read_text_file
 from .materials import Library, Material, load_library
-from .thermo import CLOSURES, OCVCurve, ocv_curve
+from .thermo import CLOSURES, OCVCurve, ocv_curve, work_function_depends_on_li
 
 ROLES = ("current-collector", "anode", "electrolyte", "cathode", "base")
 GROUNDS = ("cathode", "anode")
@@ -231,6 +231,10 @@ class Stack:
             if mat.kind not in need:
                 raise InputError(f"{w}: material {mat.name!r} is a {mat.kind} and cannot be the {role} "
                                  f"(needs a {' or '.join(need)})")
+            if role in ("current-collector", "base") and work_function_depends_on_li(mat):
+                raise InputError(f"{w}: {mat.name!r} as the {role}: its work function depends on its Li content, which "
+                                 "is tracked only for the anode and cathode; use a material with a constant "
+                                 "work_function_eV there")
             th = raw["thickness_nm"]
             if isinstance(th, bool) or not isinstance(th, (int, float)) or not math.isfinite(th) or th <= 0:
                 raise InputError(f"{w} ({mat.name}): thickness_nm must be a positive number, got {th!r}")
