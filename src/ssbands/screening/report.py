@@ -25,7 +25,7 @@ _FLAGS = {"decomposition": "stability_known", "injection": "injection_known"}
 
 
 def _plt():
-    from ..plotting import _plt as plt
+    from ..plotting import pyplot as plt
 
     return plt()
 

@@ -7,26 +7,13 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from .errors import InputError
+from ..errors import InputError
+from ._core import pyplot, save_figure
 
 _ROLE_COLORS = {"current-collector": "#d9b38c", "anode": "#a6cee3", "electrolyte": "#f2f2c0",
                 "cathode": "#fbb4ae", "base": "#cccccc"}
 
 
-def _plt():
-    import matplotlib
-
-    if matplotlib.get_backend().lower() not in ("agg", "pdf", "svg", "ps", "cairo") and not _interactive():
-        matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _interactive():
-    import sys
-
-    return hasattr(sys, "ps1") or "ipykernel" in sys.modules
 
 
 def _shade_layers(ax, ds: xr.Dataset, label=True, xlim=None):
@@ -59,7 +46,7 @@ def band_diagram(ds: xr.Dataset, path: str | Path | None = None, ocv=None, zoom_
 
     Returns the matplotlib Figure (and writes ``path`` if given: PNG, SVG or PDF by extension).
     """
-    plt = _plt()
+    plt = pyplot()
     d = _one_state(ds, ocv)
     x = d["x"].values
     fig = plt.figure(figsize=(9, 6.4), constrained_layout=True)
@@ -110,7 +97,7 @@ def band_diagram(ds: xr.Dataset, path: str | Path | None = None, ocv=None, zoom_
 
 def delta_cpd(ds: xr.Dataset, path: str | Path | None = None, ocvs=None):
     """ΔCPD(x) for several OCVs (top) and its two parts −ΔΦ/e and ΔV (bottom)."""
-    plt = _plt()
+    plt = pyplot()
     if "dcpd_V" not in ds:
         raise InputError("the Profile has no dcpd_V; solve with reference_ocv set (the default, 0 V)")
     if "ocv" not in ds.dims:
@@ -140,15 +127,18 @@ def delta_cpd(ds: xr.Dataset, path: str | Path | None = None, ocvs=None):
 
 
 def save(fig, path: str | Path) -> Path:
-    """Save a figure atomically (PNG at 200 dpi, or SVG/PDF by extension) and close it."""
-    from .profile import atomic_write
+    """Save a figure atomically (PNG at 200 dpi, or SVG/PDF by extension) and close it.
 
-    path = Path(path)
-    ext = path.suffix.lower().lstrip(".")
-    if ext not in ("png", "svg", "pdf"):
-        raise InputError(f"figure file {str(path)!r}: use a .png, .svg or .pdf name")
-    atomic_write(path, lambda p: fig.savefig(p, dpi=200, format=ext))
-    import matplotlib.pyplot as plt
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure.
+    path : str or Path
+        Output file (``.png``, ``.svg`` or ``.pdf``).
 
-    plt.close(fig)
-    return path
+    Returns
+    -------
+    Path
+        The written file.
+    """
+    return save_figure(fig, path)
