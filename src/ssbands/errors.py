@@ -1,4 +1,9 @@
-"""Exceptions with messages that name what is wrong and how to fix it."""
+"""Exceptions and warnings with messages that name what is wrong and how to fix it.
+
+Errors: :class:`SSBandsError` and its subclasses. Warnings: every warning a user may want to filter
+is a subclass of :class:`SSBandsWarning`, raised with :func:`warnings.warn`; notes stored inside
+results (``notes`` lists) stay plain text.
+"""
 
 from __future__ import annotations
 
@@ -54,3 +59,19 @@ class ConvergenceError(SSBandsError, RuntimeError):
             details = "; ".join(f"{k}={v!r}" for k, v in self.diagnostics.items())
             message = f"{message} [{details}]"
         super().__init__(message)
+
+
+class SSBandsWarning(UserWarning):
+    """A result is computed but an approximation in it may not hold (stated in the message)."""
+
+
+class ApproximationWarning(SSBandsWarning):
+    """An approximation used for a result is outside its range of validity (e.g. overlapping layers)."""
+
+
+class DataWarning(SSBandsWarning):
+    """Input data are used although something about them is doubtful (units, channel, extrapolation)."""
+
+
+class FitWarning(SSBandsWarning):
+    """A fit finished but its result is doubtful (parameter at a bound, singular covariance, ...)."""

@@ -122,7 +122,38 @@ class Material:
 
     @property
     def is_electron_conductor(self) -> bool:
+        """True for metals and electrodes (they share the Fermi level of what they touch)."""
         return self.kind in ("metal", "electrode")
+
+    def provenance(self, cite=None) -> dict:
+        """The known parameters as used, each with its source: what a result records about this material.
+
+        Parameters
+        ----------
+        cite : callable, optional
+            Maps a citation key to its full reference (e.g. :meth:`Library.cite`).
+
+        Returns
+        -------
+        dict
+            ``{"origin": ..., "parameters": {field: {"value" | "kind", "source", "reference", "estimate"}}}``;
+            tabulated or fitted functions are recorded by kind and source, not by their data.
+        """
+        pars: dict[str, dict] = {}
+        for f in sorted(_FIELDS[self.kind]):
+            p = self.params.get(f, UNKNOWN)
+            if not p.known:
+                continue
+            d: dict[str, Any] = {"value": _plain(p.value)} if p.value is not None else {"kind": p.spec.get("kind")}
+            if p.source:
+                d["source"] = p.source
+                ref = cite(p.source) if cite is not None else None
+                if ref:
+                    d["reference"] = ref
+            if p.estimate:
+                d["estimate"] = True
+            pars[f] = d
+        return {"origin": self.origin, "parameters": pars}
 
     def to_dict(self) -> dict:
         out = {"name": self.name, "kind": self.kind, "description": self.description, "origin": self.origin,

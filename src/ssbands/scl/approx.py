@@ -32,7 +32,7 @@ import numpy as np
 
 from ..constants import E_CHARGE, EPS0, PER_CM3, kT_eV
 from ..errors import InputError
-from .firstintegral import SpaceChargeLayer, _dimensionless, first_integral, softplus
+from .firstintegral import SpaceChargeLayer, dimensionless, first_integral, softplus
 
 __all__ = ["gouy_chapman_potential", "gouy_chapman_sigma", "mott_schottky_width", "mott_schottky_potential",
            "TwoZone", "two_zone", "compare_two_zone"]
@@ -113,7 +113,7 @@ class TwoZone:
 
 def two_zone(phi0_V, site_density_cm3, defect_energy_eV, permittivity, alpha=0.1, temperature_K=300.0) -> TwoZone:
     """Two-zone approximation (parabolic saturated zone + Gouy–Chapman tail), batched."""
-    phi0, f0, lnB, lam, S, kt, _ = _dimensionless(phi0_V, site_density_cm3, defect_energy_eV, permittivity,
+    phi0, f0, lnB, lam, S, kt, _ = dimensionless(phi0_V, site_density_cm3, defect_energy_eV, permittivity,
                                                   alpha, temperature_K)
     ln_ell = softplus(lnB) - 0.5 * (np.log(2.0) + lnB)
     ell = np.exp(ln_ell)

@@ -36,9 +36,9 @@ from ..errors import InputError
 _LN2 = np.log(2.0)
 _LN4 = np.log(4.0)
 # Gauss-Legendre nodes/weights on [0, 1]
-_GL_X, _GL_W = np.polynomial.legendre.leggauss(6)
-_GL_X = 0.5 * (_GL_X + 1.0)
-_GL_W = 0.5 * _GL_W
+GL_NODES, GL_WEIGHTS = np.polynomial.legendre.leggauss(6)
+GL_NODES = 0.5 * (GL_NODES + 1.0)
+GL_WEIGHTS = 0.5 * GL_WEIGHTS
 _GL4_X, _GL4_W = np.polynomial.legendre.leggauss(4)
 _GL4_X = 0.5 * (_GL4_X + 1.0)
 _GL4_W = 0.5 * _GL4_W
@@ -79,7 +79,20 @@ def rhs_of_f(f, lnB):
     return np.sign(f) * np.where(af == 0.0, 0.0, np.exp(ln))
 
 
-def _dimensionless(phi0_V, site_density_cm3, defect_energy_eV, permittivity, alpha, temperature_K):
+def dimensionless(phi0_V, site_density_cm3, defect_energy_eV, permittivity, alpha, temperature_K):
+    """Validated dimensionless parameters of a batch of two-defect layers (all arguments broadcast).
+
+    Parameters
+    ----------
+    phi0_V, site_density_cm3, defect_energy_eV, permittivity, alpha, temperature_K : array_like
+        As in :func:`first_integral` (V, cm⁻³, eV, –, –, K).
+
+    Returns
+    -------
+    tuple
+        ``(phi0_V, f0, lnB, lambda_m, S_C_per_m2, kT_eV, alphaN_m3)``: the step, f0 = φ0/kT, ln B,
+        the length scale λ (m), the charge scale S = sqrt(αN kT ε) (C/m²), kT (eV) and αN (m⁻³).
+    """
     args = np.broadcast_arrays(*(np.asarray(a, float) for a in (
         phi0_V, site_density_cm3, defect_energy_eV, permittivity, alpha, temperature_K)))
     phi0, N, Ef0, eps, al, T = args
@@ -160,7 +173,7 @@ def first_integral(phi0_V, site_density_cm3, defect_energy_eV, permittivity, alp
     temperature_K : array_like
         Temperature, K.
     """
-    phi0, f0, lnB, lam, S, kt, _ = _dimensionless(phi0_V, site_density_cm3, defect_energy_eV,
+    phi0, f0, lnB, lam, S, kt, _ = dimensionless(phi0_V, site_density_cm3, defect_energy_eV,
                                                   permittivity, alpha, temperature_K)
     # one pass of shared transcendental terms (profiled: this is the whole cost)
     af = np.abs(f0)
@@ -207,7 +220,7 @@ def _f_of_s(s):
 
 
 def _scalar_dimensionless(phi0, N, Ef0, eps, al, T):
-    """Scalar fast path of :func:`_dimensionless` (floats); None when any input is invalid."""
+    """Scalar fast path of :func:`dimensionless` (floats); None when any input is invalid."""
     try:
         phi0, N, Ef0, eps, al, T = (float(v) for v in (phi0, N, Ef0, eps, al, T))
     except (TypeError, ValueError):
@@ -277,7 +290,7 @@ class SpaceChargeLayer:
         d = _scalar_dimensionless(self.phi0_V, self.site_density_cm3, self.defect_energy_eV, self.permittivity,
                                   self.alpha, self.temperature_K)
         if d is None:  # invalid input: let the array path raise its detailed InputError
-            _dimensionless(self.phi0_V, self.site_density_cm3, self.defect_energy_eV, self.permittivity,
+            dimensionless(self.phi0_V, self.site_density_cm3, self.defect_energy_eV, self.permittivity,
                            self.alpha, self.temperature_K)
             raise InputError("space-charge layer: invalid parameters")  # pragma: no cover
         f0, lnB, lam, kt, an = d
@@ -338,10 +351,10 @@ class SpaceChargeLayer:
         n = 64
         edges = u[:, None] + (u0 - u)[:, None] * np.linspace(0, 1, n + 1)[None, :]
         a, b = edges[:, :-1], edges[:, 1:]
-        uq = a[..., None] + (b - a)[..., None] * _GL_X
+        uq = a[..., None] + (b - a)[..., None] * GL_NODES
         fq = np.exp(uq)
         h = fq / np.sqrt(2.0 * g_of_f(fq, t["lnB"]))
-        return ((b - a) * (h @ _GL_W)).sum(axis=1)
+        return ((b - a) * (h @ GL_WEIGHTS)).sum(axis=1)
 
     def concentrations(self, x_nm):
         """(c₊, c₋) in cm⁻³ at distance x (nm): Li interstitials and vacancies."""
@@ -369,3 +382,174 @@ class SpaceChargeLayer:
         else:
             xi = t["xi"][-1] + (lnf[-1] - target) * t["ell"]
         return float(xi * t["lam_nm"])
+
+
+# ------------------------------------------------------------------------------------------------
+# many layers of one material at once (the cell solve: two interfaces × many states)
+
+def _linspace_rows(start, stop, num):
+    """Row-wise ``np.linspace(start[k], stop[k], num[k])`` padded with NaN to ``num.max()`` columns."""
+    P = int(num.max())
+    i = np.arange(P, dtype=float)[None, :]
+    div = (num - 1).astype(float)[:, None]
+    step = (stop - start)[:, None] / div
+    y = i * step + start[:, None]
+    last = np.arange(P)[None, :] == (num - 1)[:, None]
+    y = np.where(last, stop[:, None], y)
+    return np.where(np.arange(P)[None, :] < num[:, None], y, np.nan)
+
+
+def _batched_tables(af0, lnB, sp_b, f_min, d1=0.04, d2=0.16):
+    """Profile tables (ξ, ln f, d ln f/dξ) of many layers of one material, rows padded with NaN.
+
+    Row k holds exactly the nodes of the scalar table for |f0| = af0[k] (same node rule as
+    :class:`SpaceChargeLayer`), so interpolation on it gives the same profile.
+    """
+    lo = np.log(np.minimum(f_min, 1e-3 * af0))
+    lnaf = np.log(af0)
+    small = af0 <= 4.0
+    n_small = np.maximum(np.ceil((lnaf - lo) / d1).astype(int), 2) + 1
+    n2 = np.maximum(np.ceil((af0 - 4.0) / d2).astype(int), 1)
+    n1 = np.maximum(np.ceil((_LN4 - lo) / d1).astype(int), 2)
+    n_nodes = np.where(small, n_small, n2 + n1 + 1)
+    P = int(n_nodes.max())
+    col = np.arange(P)[None, :]
+    # small layers: u = linspace(ln af0, lo, n); large: f = linspace(af0, 4, n2 + 1)[:-1] then u = linspace(ln 4, lo, n1 + 1)
+    u_small = _linspace_rows(lnaf, lo, n_small)
+    f_lin = _linspace_rows(np.where(small, 5.0, af0), np.full(af0.shape, 4.0), np.where(small, 2, n2 + 1))
+    u_tail = _linspace_rows(np.full(af0.shape, _LN4), lo, np.where(small, 2, n1 + 1))
+    def pad(a):
+        return np.pad(a, ((0, 0), (0, P - a.shape[1])), constant_values=np.nan)[:, :P]
+
+    f_lin, u_tail, u_small = pad(f_lin), pad(u_tail), pad(u_small)
+    head = col < n2[:, None]
+    with np.errstate(invalid="ignore"):
+        u_large = np.where(head, np.log(np.where(head, f_lin, 1.0)),
+                           np.take_along_axis(u_tail, np.clip(col - n2[:, None], 0, P - 1), axis=1))
+    uk = np.where(small[:, None], u_small, u_large)
+    uk = np.where(col < n_nodes[:, None], uk, np.nan)
+    K = math.exp(_LN4 + lnB - 2.0 * sp_b)
+
+    def two_g(f):
+        with np.errstate(over="ignore", invalid="ignore"):
+            s = np.sinh(0.5 * f)
+            out = 2.0 * np.log1p(K * s * s)
+        big = f >= 600.0
+        if np.any(big):
+            out = np.where(big, 2.0 * g_of_f(np.where(big, f, 1.0), lnB), out)
+        return out
+
+    a, b = uk[:, 1:], uk[:, :-1]
+    uq = a[..., None] + (b - a)[..., None] * _GL4_X
+    with np.errstate(invalid="ignore"):
+        fq = np.exp(uq)
+        h = fq / np.sqrt(two_g(fq))
+    panel = (b - a) * (h @ _GL4_W)
+    panel = np.where(np.isfinite(panel), panel, 0.0)
+    xi = np.concatenate([np.zeros((af0.size, 1)), np.cumsum(panel, axis=1)], axis=1)
+    fk = np.exp(uk)
+    with np.errstate(invalid="ignore"):
+        dlnf = -np.sqrt(two_g(fk)) / fk
+    return xi, uk, dlnf, n_nodes
+
+
+def _row_search(table, n_valid, q):
+    """Row-wise ``searchsorted(table[k, :n_valid[k]], q, side="right")`` for a shared query vector q."""
+    n, P = table.shape
+    lo = np.zeros((n, q.size), int)
+    hi = np.broadcast_to(n_valid[:, None], (n, q.size)).copy()
+    rows = np.arange(n)[:, None]
+    for _ in range(max(int(P).bit_length(), 1) + 1):
+        active = lo < hi
+        if not active.any():
+            break
+        mid = (lo + hi) // 2
+        go = table[rows, np.minimum(mid, P - 1)] <= q[None, :]
+        lo = np.where(active & go, mid + 1, lo)
+        hi = np.where(active & ~go, mid, hi)
+    return lo
+
+
+def layer_profiles(phi0_V, site_density_cm3, defect_energy_eV, permittivity, alpha=0.1, temperature_K=300.0,
+                   x_nm=(), f_min: float = 1e-6, extent_tol_V: float | None = None):
+    """Potential profiles of many semi-infinite layers of ONE material, evaluated at shared distances.
+
+    Row k equals ``SpaceChargeLayer(phi0_V[k], ...).f(x_nm)`` (same tables, same interpolation) but all
+    rows are built and evaluated together, without a Python loop over layers.
+
+    Parameters
+    ----------
+    phi0_V : array_like, shape (n,)
+        Steps screened by the layers (V).
+    site_density_cm3, defect_energy_eV, permittivity, alpha, temperature_K : float
+        Material and temperature (scalars: one material), units as in :func:`first_integral`.
+    x_nm : array_like, shape (m,)
+        Distances from the interface (nm, ≥ 0).
+    f_min : float
+        Smallest tabulated |f| (as :class:`SpaceChargeLayer`).
+    extent_tol_V : float, optional
+        If given, also return each layer's extent (nm) beyond which |φ − φ∞| < extent_tol_V.
+
+    Returns
+    -------
+    f : ndarray, shape (n, m)
+        Dimensionless potential e(φ∞ − φ)/kT.
+    extent_nm : ndarray, shape (n,)
+        Only when ``extent_tol_V`` is given.
+    """
+    phi0 = np.atleast_1d(np.asarray(phi0_V, float))
+    x = np.asarray(x_nm, float)
+    if np.any(x < 0):
+        raise InputError("SCL positions are distances from the interface and must be >= 0")
+    d = _scalar_dimensionless(0.0, site_density_cm3, defect_energy_eV, permittivity, alpha, temperature_K)
+    if d is None or not np.all(np.isfinite(phi0)):
+        dimensionless(phi0, site_density_cm3, defect_energy_eV, permittivity, alpha, temperature_K)
+        raise InputError("space-charge layer: invalid parameters")  # pragma: no cover
+    _, lnB, lam, kt, _ = d
+    lam_nm = lam * 1e9
+    sp_b = max(lnB, 0.0) + math.log1p(math.exp(-abs(lnB)))
+    ell = math.exp(sp_b - 0.5 * (_LN2 + lnB))
+    f0 = phi0 / kt
+    af0 = np.abs(f0)
+    f = np.zeros((phi0.size, x.size))
+    ext = np.zeros(phi0.size)
+    nz = af0 > 0
+    if np.any(nz):
+        xi_t, lnf_t, dlnf_t, n_nodes = _batched_tables(af0[nz], lnB, sp_b, f_min)
+        rows = np.arange(n_nodes.size)[:, None]
+        last = n_nodes - 1
+        xi_end = xi_t[rows[:, 0], last]
+        lnf_end = lnf_t[rows[:, 0], last]
+        xi = x / lam_nm
+        i = np.clip(_row_search(xi_t, n_nodes, xi) - 1, 0, (n_nodes - 2)[:, None])
+        x0, x1 = xi_t[rows, i], xi_t[rows, i + 1]
+        h = x1 - x0
+        s = (xi[None, :] - x0) / h
+        s2, s3 = s * s, s * s * s
+        herm = ((2 * s3 - 3 * s2 + 1) * lnf_t[rows, i] + (s3 - 2 * s2 + s) * h * dlnf_t[rows, i]
+                + (-2 * s3 + 3 * s2) * lnf_t[rows, i + 1] + (s3 - s2) * h * dlnf_t[rows, i + 1])
+        inside = xi[None, :] <= xi_end[:, None]
+        tail = lnf_end[:, None] - (xi[None, :] - xi_end[:, None]) / ell
+        f[nz] = np.sign(f0[nz])[:, None] * np.exp(np.where(inside, herm, tail))
+        if extent_tol_V is not None:
+            target = np.log(extent_tol_V / kt)
+            e = np.empty(n_nodes.size)
+            beyond = target < lnf_end
+            e[beyond] = xi_end[beyond] + (lnf_end[beyond] - target) * ell
+            for_interp = ~beyond
+            if np.any(for_interp):
+                neg = np.where(np.isfinite(lnf_t), -lnf_t, np.inf)[for_interp]
+                nn = n_nodes[for_interp]
+                q = np.array([-target])
+                j = np.clip(_row_search(neg, nn, q)[:, 0], 1, nn - 1)
+                r = np.arange(nn.size)
+                xa, xb = neg[r, j - 1], neg[r, j]
+                ya, yb = xi_t[for_interp][r, j - 1], xi_t[for_interp][r, j]
+                below = -target <= neg[r, 0]
+                e[for_interp] = np.where(below, ya * 0 + xi_t[for_interp][r, 0],
+                                         ya + (yb - ya) * (-target - xa) / (xb - xa))
+            small_step = af0[nz] * kt <= extent_tol_V
+            ext[nz] = np.where(small_step, 0.0, e * lam_nm)
+    if extent_tol_V is not None:
+        return f, ext
+    return f

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
-from .firstintegral import _GL_W, _GL_X, _dimensionless, g_of_f
+from .firstintegral import GL_NODES, GL_WEIGHTS, dimensionless, g_of_f
 
 __all__ = ["depth_to_target_nm", "InterlayerDesign", "design_interlayer", "phi0_from_library"]
 
@@ -32,7 +32,7 @@ def depth_to_target_nm(phi0_V, target_V, site_density_cm3, defect_energy_eV, per
     zero target. Composite Gauss–Legendre quadrature of x = λ∫ df/sqrt(2g(f)) in u = ln f.
     """
     tgt = np.asarray(target_V, float)
-    phi0, f0, lnB, lam, S, kt, _ = _dimensionless(phi0_V + 0.0 * tgt, site_density_cm3, defect_energy_eV,
+    phi0, f0, lnB, lam, S, kt, _ = dimensionless(phi0_V + 0.0 * tgt, site_density_cm3, defect_energy_eV,
                                                   permittivity, alpha, temperature_K)
     tgt = np.broadcast_to(tgt, phi0.shape)
     if not np.all(np.isfinite(tgt)):
@@ -46,10 +46,10 @@ def depth_to_target_nm(phi0_V, target_V, site_density_cm3, defect_energy_eV, per
     ua, ub = np.log(at), np.log(a0s)
     e = ua[..., None] + (ub - ua)[..., None] * np.linspace(0.0, 1.0, panels + 1)
     lo, hi = e[..., :-1], e[..., 1:]
-    uq = lo[..., None] + (hi - lo)[..., None] * _GL_X
+    uq = lo[..., None] + (hi - lo)[..., None] * GL_NODES
     fq = np.exp(uq)
     h = fq / np.sqrt(2.0 * g_of_f(fq, lnB[..., None, None]))
-    xi = ((hi - lo) * (h @ _GL_W)).sum(-1)
+    xi = ((hi - lo) * (h @ GL_WEIGHTS)).sum(-1)
     x = np.where(ok, lam * xi * 1e9, np.nan)
     return np.where(tgt == 0, 0.0, x)
 
