@@ -52,7 +52,7 @@ def test_phi0_from_library_li_and_other_electrodes():
     assert phi0_cu == pytest.approx(1.6216363 + (4.65 - 2.93) - 3.0)
     with pytest.raises(InputError, match="potential"):
         phi0_from_library(lib, "LLZO", "Cu")
-    with pytest.raises(InputError, match="li-fraction"):
+    with pytest.raises(InputError, match="li_fraction"):
         phi0_from_library(lib, "LLZO", "LixSi")
     p, det = phi0_from_library(lib, "LLZO", "LixSi", li_fraction=0.5)
     assert p == pytest.approx(1.6216363 + det["work_function_eV"] - 2.93 - det["potential_V"])

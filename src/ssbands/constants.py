@@ -49,3 +49,8 @@ CPD_CONVENTION = "CPD = (Phi_tip - E_vac)/e (bias applied to the sample)"
 
 #: The energy reference of every band-diagram result.
 ENERGY_REFERENCE = "E_F of the grounded terminal = 0 eV; electron energies"
+
+#: The energy reference of a measured profile (KPFM measures CPD against the tip, whose work function
+#: is known only after calibration).
+MEASURED_ENERGY_REFERENCE = ("none absolute: measured CPD relative to the tip (absolute only after a tip "
+                             "work-function calibration)")

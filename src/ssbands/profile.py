@@ -10,6 +10,16 @@ Model results (band diagrams) and measurements (KPFM line profiles) are both Pro
   ``energy_reference``, ``cpd_convention``, and, as JSON text (NetCDF attributes cannot nest),
   ``metadata_json`` with the inputs.
 
+Tables that belong to a spatial result are dimensions of the same Dataset (so one NetCDF-3 file
+holds everything): a per-layer table over ``layer_name`` (variables ``layer_*``), a per-interface
+table over ``interface`` (variables ``iface_*``) and per-state scalars over ``ocv``. The accessor
+returns each as its own Dataset with plain names: ``ds.ssb.layers``, ``ds.ssb.interfaces``,
+``ds.ssb.states``, ``ds.ssb.spatial``. :func:`validate_profile` checks the schema.
+
+A measurement carries its own reference: ``energy_reference`` says that measured CPD has no absolute
+energy reference unless the tip was calibrated (``tip_calibration`` attribute), and its
+``cpd_convention`` is the instrument's.
+
 Use :func:`make_profile` to build one, the ``.ssb`` accessor (``ds.ssb.metadata``, ``ds.ssb.to_csv``,
 ``ds.ssb.to_netcdf``) to read and export it.
 """
@@ -26,7 +36,7 @@ import numpy as np
 import xarray as xr
 
 from ._version import __version__
-from .constants import CPD_CONVENTION, ENERGY_REFERENCE
+from .constants import CPD_CONVENTION, ENERGY_REFERENCE, MEASURED_ENERGY_REFERENCE
 from .errors import InputError
 
 
@@ -89,7 +99,7 @@ def base_attrs(kind: str, metadata: Mapping[str, Any] | None = None, extra: Mapp
     a = {
         "ssbands_version": __version__,
         "kind": kind,
-        "energy_reference": ENERGY_REFERENCE,
+        "energy_reference": ENERGY_REFERENCE if kind == "model" else MEASURED_ENERGY_REFERENCE,
         "cpd_convention": CPD_CONVENTION,
         "metadata_json": json.dumps(to_jsonable(dict(metadata or {})), sort_keys=True),
     }
@@ -126,6 +136,45 @@ class ProfileAccessor:
     def metadata(self) -> dict:
         return json.loads(self._ds.attrs.get("metadata_json", "{}"))
 
+    def _table(self, prefix: str, dim: str | None, new_dim: str | None) -> xr.Dataset:
+        ds = self._ds
+        names = [v for v in ds.data_vars if v.startswith(prefix) and (dim is None or dim in ds[v].dims)]
+        if not names:
+            raise InputError(f"this Profile has no {prefix.rstrip('_') or 'state'} table")
+        out = ds[names].rename({v: v[len(prefix):] for v in names})
+        if dim is not None and new_dim is not None:
+            out = out.rename({dim: new_dim})
+        return out.drop_vars([c for c in out.coords if "x" in out[c].dims])
+
+    @property
+    def layers(self) -> xr.Dataset:
+        """The per-layer table (variables ``layer_*`` without the prefix, over ``layer``)."""
+        return self._table("layer_", "layer_name", "layer")
+
+    @property
+    def interfaces(self) -> xr.Dataset:
+        """The per-interface table (variables ``iface_*`` without the prefix, over ``interface``)."""
+        return self._table("iface_", "interface", None)
+
+    @property
+    def states(self) -> xr.Dataset:
+        """Per-state scalars (electrode Li contents and potentials, flags): variables without ``x``,
+        ``layer_name`` or ``interface`` dimensions."""
+        ds = self._ds
+        names = [v for v in ds.data_vars if not {"x", "layer_name", "interface"} & set(ds[v].dims)]
+        return ds[names].drop_vars([c for c in ds.coords if "x" in ds[c].dims or "layer_name" in ds[c].dims
+                                    or "interface" in ds[c].dims], errors="ignore")
+
+    @property
+    def spatial(self) -> xr.Dataset:
+        """The variables along ``x``."""
+        ds = self._ds
+        return ds[[v for v in ds.data_vars if "x" in ds[v].dims]]
+
+    def validate(self) -> xr.Dataset:
+        """Check the Profile schema (see :func:`validate_profile`); returns the Dataset."""
+        return validate_profile(self._ds)
+
     def to_netcdf(self, path: str | Path) -> Path:
         """Write NetCDF (atomically)."""
         ds = self._ds
@@ -156,6 +205,53 @@ class ProfileAccessor:
                 df.to_csv(fh, index=False)
 
         return atomic_write(path, w)
+
+
+REQUIRED_ATTRS = ("ssbands_version", "kind", "energy_reference", "cpd_convention", "metadata_json")
+
+
+def validate_profile(ds: xr.Dataset) -> xr.Dataset:
+    """Check that a Dataset follows the Profile schema; raise InputError naming the first violation.
+
+    The schema: the attributes of :data:`REQUIRED_ATTRS` (``kind`` model or measurement, metadata as
+    JSON); a 1-D coordinate ``x`` in nm with finite values; every data variable with ``units`` and
+    ``long_name``; ``x`` the last dimension of every spatial variable; ``layer_*`` variables over
+    ``layer_name`` and ``iface_*`` variables over ``interface``.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+
+    Returns
+    -------
+    xarray.Dataset
+        ``ds`` itself.
+    """
+    missing = [a for a in REQUIRED_ATTRS if a not in ds.attrs]
+    if missing:
+        raise InputError(f"Profile: missing attribute(s) {missing}")
+    if ds.attrs["kind"] not in ("model", "measurement"):
+        raise InputError(f"Profile: attribute kind must be 'model' or 'measurement', got {ds.attrs['kind']!r}")
+    try:
+        json.loads(ds.attrs["metadata_json"])
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"Profile: attribute metadata_json is not JSON ({exc})") from None
+    if "x" not in ds.coords or ds["x"].dims != ("x",):
+        raise InputError("Profile: needs a 1-D coordinate 'x' (positions in nm)")
+    if ds["x"].attrs.get("units") != "nm":
+        raise InputError(f"Profile: coordinate x must be in nm, has units {ds['x'].attrs.get('units')!r}")
+    if not np.all(np.isfinite(ds["x"].values)):
+        raise InputError("Profile: coordinate x has non-finite values")
+    for name, var in ds.data_vars.items():
+        for a in ("units", "long_name"):
+            if a not in var.attrs:
+                raise InputError(f"Profile: variable {name!r} has no {a!r} attribute")
+        if "x" in var.dims and var.dims[-1] != "x":
+            raise InputError(f"Profile: variable {name!r} has dims {var.dims}; x must be the last dimension")
+        for prefix, dim in (("layer_", "layer_name"), ("iface_", "interface")):
+            if str(name).startswith(prefix) and dim not in var.dims:
+                raise InputError(f"Profile: table variable {name!r} must be over {dim!r}, has dims {var.dims}")
+    return ds
 
 
 def _netcdf_engine() -> str:

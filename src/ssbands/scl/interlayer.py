@@ -119,12 +119,32 @@ def design_interlayer(phi0_V, target_V, site_density_cm3, defect_energy_eV, perm
 
 def phi0_from_library(library, electrolyte: str, electrode: str = "Li", potential_V: float | None = None,
                       li_fraction: float | None = None) -> tuple[float, dict]:
-    """φ0(M|SE) = φ0^Li(SE) + (Φ_M − Φ_Li)/e − U_M (MODEL.md §2) from library data.
+    """Interface step φ0(M|SE) = φ0^Li(SE) + (Φ_M − Φ_Li)/e − U_M from library data.
 
-    ``potential_V`` is U_M vs Li/Li⁺ (default: 0 for a Li reservoir, U(x) from the electrode's OCV
-    curve when ``li_fraction`` is given; required for a plain metal). Φ_M is the electrode's work
-    function (at ``li_fraction`` when it is tabulated). Returns ``(phi0_V, details)``.
+    The formula is :func:`ssbands.interface.interface_step` (no dipole).
+
+    Parameters
+    ----------
+    library : Library
+        Material library.
+    electrolyte : str
+        Name of the electrolyte.
+    electrode : str
+        Name of the electrode (default Li metal).
+    potential_V : float, optional
+        U_M vs Li/Li⁺ (V). Default: that of a Li reservoir, or U(x) from the electrode's OCV curve when
+        ``li_fraction`` is given; required for a plain metal.
+    li_fraction : float, optional
+        Li fraction of the electrode (its work function and potential at that content).
+
+    Returns
+    -------
+    phi0_V : float
+        The step (V).
+    details : dict
+        ``phi0_li_V``, ``work_function_eV``, ``work_function_li_eV`` and ``potential_V`` used.
     """
+    from ..interface import interface_step, phi_li
     from ..thermo import ocv_curve, work_function, work_function_depends_on_li
 
     se = library[electrolyte]
@@ -133,12 +153,11 @@ def phi0_from_library(library, electrolyte: str, electrode: str = "Li", potentia
     m = library[electrode]
     if not m.is_electron_conductor:
         raise InputError(f"{m.name!r} is an electrolyte, not an electrode")
-    li = library["Li"]
-    phi_li = float(work_function(li))
+    phi_li_eV = phi_li(library)
     if work_function_depends_on_li(m):
         if li_fraction is None:
             raise InputError(f"electrode {m.name!r}: its work function depends on the Li fraction; "
-                             "give --li-fraction")
+                             "give its Li fraction (li_fraction)")
         phi_m = float(work_function(m, li_fraction))
     else:
         phi_m = float(work_function(m))
@@ -150,12 +169,12 @@ def phi0_from_library(library, electrolyte: str, electrode: str = "Li", potentia
             elif li_fraction is not None:
                 potential_V = float(curve(li_fraction))
             else:
-                raise InputError(f"electrode {m.name!r}: give its potential vs Li/Li+ (--potential V) "
-                                 "or its Li fraction (--li-fraction)")
+                raise InputError(f"electrode {m.name!r}: give its potential vs Li/Li+ (potential_V) "
+                                 "or its Li fraction (li_fraction)")
         else:
             raise InputError(f"electrode {m.name!r} has no Li chemistry: give its potential vs Li/Li+ "
-                             "with --potential V")
+                             "(potential_V)")
     phi0_li = float(se.get("phi0_li_V", "the interface step phi0"))
-    phi0 = phi0_li + (phi_m - phi_li) - float(potential_V)
-    return phi0, {"phi0_li_V": phi0_li, "work_function_eV": phi_m, "work_function_li_eV": phi_li,
+    phi0 = float(interface_step(phi0_li, phi_m, phi_li_eV, float(potential_V)))
+    return phi0, {"phi0_li_V": phi0_li, "work_function_eV": phi_m, "work_function_li_eV": phi_li_eV,
                   "potential_V": float(potential_V)}
