@@ -102,7 +102,7 @@ def initial_fractions(stack: Stack) -> tuple[float, float]:
     return float(a0), float(c0)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class LiBalance:
     """Li conservation between the two electrodes of a stack (built once per stack).
 
@@ -122,6 +122,8 @@ class LiBalance:
         Range of transferred Li q (atoms/cm²).
     ocv_range_V : (float, float)
         Reachable OCV range (V).
+    bracket : (ndarray, ndarray)
+        q grid graded toward both ends and the monotone OCV on it (brackets every OCV solve).
     """
 
     anode: OCVCurve
@@ -135,6 +137,7 @@ class LiBalance:
     n_cathode: float
     q_range: tuple[float, float]
     ocv_range_V: tuple[float, float]
+    bracket: tuple[np.ndarray, np.ndarray] | None = None
 
     @classmethod
     def of(cls, stack: Stack) -> LiBalance:
@@ -169,6 +172,8 @@ class LiBalance:
             span = hi - lo
             rng = (float(bal.ocv(np.array(lo + 1e-13 * span))), float(bal.ocv(np.array(hi - 1e-13 * span))))
         object.__setattr__(bal, "ocv_range_V", rng)
+        if not bal.fixed:
+            object.__setattr__(bal, "bracket", bracket_grid(bal.ocv, lo, hi))
         return bal
 
     @property
@@ -213,8 +218,34 @@ class LiBalance:
             return self.cathode.evaluate(xc, self.temperature_K) - self.anode.evaluate(xa, self.temperature_K)
 
 
+def bracket_grid(fun: Callable[[np.ndarray], np.ndarray], lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
+    """A grid on [lo, hi] graded geometrically toward both (possibly singular) ends, and the running
+    maximum of the increasing ``fun`` on it (−inf/+inf at the ends): brackets for :func:`monotone_root`.
+
+    Parameters
+    ----------
+    fun : callable
+        Increasing function (vectorised).
+    lo, hi : float
+        Interval ends.
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        Grid and function values.
+    """
+    span = hi - lo
+    g = np.geomspace(1e-15, 0.5, 1000)
+    grid = np.concatenate([[lo], lo + span * g, hi - span * g[-2::-1], [hi]])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fg = fun(grid[1:-1])
+    fg = np.concatenate([[-np.inf], fg, [np.inf]])
+    return grid, np.maximum.accumulate(np.where(np.isnan(fg), -np.inf, fg))
+
+
 def monotone_root(fun: Callable[[np.ndarray], np.ndarray], target: np.ndarray, lo: float, hi: float,
-                  tol: float = 1e-11, maxiter: int = 200) -> np.ndarray:
+                  tol: float = 1e-11, maxiter: int = 200,
+                  bracket: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Solve fun(q) = target for an increasing ``fun`` on (lo, hi), vectorised over ``target``.
 
     Brackets each target on a grid graded toward both (possibly singular) ends, then refines with
@@ -232,19 +263,15 @@ def monotone_root(fun: Callable[[np.ndarray], np.ndarray], target: np.ndarray, l
         Absolute tolerance on fun(q) − target.
     maxiter : int
         Iteration limit.
+    bracket : (ndarray, ndarray), optional
+        Precomputed :func:`bracket_grid` of ``fun`` on [lo, hi].
 
     Returns
     -------
     ndarray
         q with fun(q) ≈ target.
     """
-    span = hi - lo
-    g = np.geomspace(1e-15, 0.5, 1000)
-    grid = np.concatenate([[lo], lo + span * g, hi - span * g[-2::-1], [hi]])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        fg = fun(grid[1:-1])
-    fg = np.concatenate([[-np.inf], fg, [np.inf]])
-    fg = np.maximum.accumulate(np.where(np.isnan(fg), -np.inf, fg))
+    grid, fg = bracket if bracket is not None else bracket_grid(fun, lo, hi)
     k = np.clip(np.searchsorted(fg, target), 1, grid.size - 1)
     a, b = grid[k - 1], grid[k]
     fa, fb = fg[k - 1] - target, fg[k] - target
@@ -311,7 +338,7 @@ def _state_from_ocv(stack: Stack, ocv) -> ElectrodeState:
             f"{stack.source}: OCV {v_req[out][0]:g} V is outside what the electrodes can reach from their "
             f"stated Li contents: {rng[0]:.6g} .. {rng[1]:.6g} V ({stack.anode.material.name} anode, "
             f"{stack.cathode.material.name} cathode; capacities from thickness and Li site density)")
-    q = np.zeros_like(v_req) if bal.fixed else monotone_root(bal.ocv, v_req, *bal.q_range)
+    q = np.zeros_like(v_req) if bal.fixed else monotone_root(bal.ocv, v_req, *bal.q_range, bracket=bal.bracket)
     xa, xc = bal.fractions(q)
     ca, cc = bal.anode, bal.cathode
     with np.errstate(divide="ignore"):

@@ -399,35 +399,8 @@ def _linspace_rows(start, stop, num):
     return np.where(np.arange(P)[None, :] < num[:, None], y, np.nan)
 
 
-def _batched_tables(af0, lnB, sp_b, f_min, d1=0.04, d2=0.16):
-    """Profile tables (ξ, ln f, d ln f/dξ) of many layers of one material, rows padded with NaN.
-
-    Row k holds exactly the nodes of the scalar table for |f0| = af0[k] (same node rule as
-    :class:`SpaceChargeLayer`), so interpolation on it gives the same profile.
-    """
-    lo = np.log(np.minimum(f_min, 1e-3 * af0))
-    lnaf = np.log(af0)
-    small = af0 <= 4.0
-    n_small = np.maximum(np.ceil((lnaf - lo) / d1).astype(int), 2) + 1
-    n2 = np.maximum(np.ceil((af0 - 4.0) / d2).astype(int), 1)
-    n1 = np.maximum(np.ceil((_LN4 - lo) / d1).astype(int), 2)
-    n_nodes = np.where(small, n_small, n2 + n1 + 1)
-    P = int(n_nodes.max())
-    col = np.arange(P)[None, :]
-    # small layers: u = linspace(ln af0, lo, n); large: f = linspace(af0, 4, n2 + 1)[:-1] then u = linspace(ln 4, lo, n1 + 1)
-    u_small = _linspace_rows(lnaf, lo, n_small)
-    f_lin = _linspace_rows(np.where(small, 5.0, af0), np.full(af0.shape, 4.0), np.where(small, 2, n2 + 1))
-    u_tail = _linspace_rows(np.full(af0.shape, _LN4), lo, np.where(small, 2, n1 + 1))
-    def pad(a):
-        return np.pad(a, ((0, 0), (0, P - a.shape[1])), constant_values=np.nan)[:, :P]
-
-    f_lin, u_tail, u_small = pad(f_lin), pad(u_tail), pad(u_small)
-    head = col < n2[:, None]
-    with np.errstate(invalid="ignore"):
-        u_large = np.where(head, np.log(np.where(head, f_lin, 1.0)),
-                           np.take_along_axis(u_tail, np.clip(col - n2[:, None], 0, P - 1), axis=1))
-    uk = np.where(small[:, None], u_small, u_large)
-    uk = np.where(col < n_nodes[:, None], uk, np.nan)
+def _two_g_factory(lnB, sp_b):
+    """2 g(f) for the profile tables (the scalar table's formula, vectorised, overflow-safe)."""
     K = math.exp(_LN4 + lnB - 2.0 * sp_b)
 
     def two_g(f):
@@ -439,18 +412,93 @@ def _batched_tables(af0, lnB, sp_b, f_min, d1=0.04, d2=0.16):
             out = np.where(big, 2.0 * g_of_f(np.where(big, f, 1.0), lnB), out)
         return out
 
-    a, b = uk[:, 1:], uk[:, :-1]
-    uq = a[..., None] + (b - a)[..., None] * _GL4_X
+    return two_g
+
+
+def _panels(u_lo, u_hi, two_g):
+    """ξ increments of the panels [u_lo, u_hi] in u = ln f (4-point Gauss–Legendre; NaN panels → 0)."""
+    uq = u_lo[..., None] + (u_hi - u_lo)[..., None] * _GL4_X
     with np.errstate(invalid="ignore"):
         fq = np.exp(uq)
         h = fq / np.sqrt(two_g(fq))
-    panel = (b - a) * (h @ _GL4_W)
-    panel = np.where(np.isfinite(panel), panel, 0.0)
-    xi = np.concatenate([np.zeros((af0.size, 1)), np.cumsum(panel, axis=1)], axis=1)
-    fk = np.exp(uk)
+    panel = (u_hi - u_lo) * (h @ _GL4_W)
+    return np.where(np.isfinite(panel), panel, 0.0)
+
+
+def _dlnf(u, two_g):
     with np.errstate(invalid="ignore"):
-        dlnf = -np.sqrt(two_g(fk)) / fk
-    return xi, uk, dlnf, n_nodes
+        fk = np.exp(u)
+        return -np.sqrt(two_g(fk)) / fk
+
+
+def _small_tables(af0, lo, two_g, d1):
+    """Tables of layers with |f0| ≤ 4 (nodes uniform in ln f), rows padded with NaN."""
+    n = np.maximum(np.ceil((np.log(af0) - lo) / d1).astype(int), 2) + 1
+    uk = _linspace_rows(np.log(af0), lo, n)
+    panel = _panels(uk[:, 1:], uk[:, :-1], two_g)
+    xi = np.concatenate([np.zeros((af0.size, 1)), np.cumsum(panel, axis=1)], axis=1)
+    return xi, uk, _dlnf(uk, two_g), n
+
+
+def _large_tables(af0, lo, two_g, d1, d2):
+    """Tables of layers with |f0| > 4: a per-layer head (uniform in f down to 4) and one shared tail
+    (uniform in ln f from 4 down to f_min), computed once for all layers."""
+    n2 = np.maximum(np.ceil((af0 - 4.0) / d2).astype(int), 1)
+    n1 = max(int(math.ceil((_LN4 - lo) / d1)), 2)
+    u_tail = np.linspace(_LN4, lo, n1 + 1)
+    xt = np.concatenate([[0.0], np.cumsum(_panels(u_tail[1:], u_tail[:-1], two_g))])
+    dl_tail = _dlnf(u_tail, two_g)
+    f_head = _linspace_rows(af0, np.full(af0.shape, 4.0), n2 + 1)
+    with np.errstate(invalid="ignore"):
+        u_head = np.log(f_head)
+    ph = _panels(u_head[:, 1:], u_head[:, :-1], two_g)
+    xh = np.concatenate([np.zeros((af0.size, 1)), np.cumsum(ph, axis=1)], axis=1)
+    total = xh[np.arange(af0.size), n2]
+    dl_head = _dlnf(u_head, two_g)
+    P = int(n2.max()) + n1 + 1
+    col = np.arange(P)[None, :]
+    head = col < n2[:, None]
+    hc = np.minimum(col, u_head.shape[1] - 1)
+    ti = np.clip(col - n2[:, None], 0, n1)
+    rows = np.arange(af0.size)[:, None]
+    n_nodes = n2 + n1 + 1
+    valid = col < n_nodes[:, None]
+    uk = np.where(valid, np.where(head, u_head[rows, hc], u_tail[ti]), np.nan)
+    xi = np.where(valid, np.where(head, xh[rows, hc], total[:, None] + xt[ti]), np.nan)
+    dl = np.where(valid, np.where(head, dl_head[rows, hc], dl_tail[ti]), np.nan)
+    return xi, uk, dl, n_nodes
+
+
+def _batched_tables(af0, lnB, sp_b, f_min, d1=0.04, d2=0.16):
+    """Profile tables (ξ, ln f, d ln f/dξ) of many layers of one material, rows padded with NaN.
+
+    Row k holds the nodes of the scalar table for |f0| = af0[k] (same node rule as
+    :class:`SpaceChargeLayer`), so interpolation on it gives the same profile; the tail that all
+    layers with |f0| > 4 share is integrated once.
+    """
+    two_g = _two_g_factory(lnB, sp_b)
+    small = af0 <= 4.0
+    parts = []
+    if np.any(small):
+        parts.append((small, _small_tables(af0[small], np.log(np.minimum(f_min, 1e-3 * af0[small])), two_g, d1)))
+    if np.any(~small):
+        big = ~small
+        lo = np.log(np.minimum(f_min, 1e-3 * af0[big]))
+        if np.all(lo == lo[0]):
+            parts.append((big, _large_tables(af0[big], float(lo[0]), two_g, d1, d2)))
+        else:  # f_min above 4e-3: tails differ per layer
+            for k in np.flatnonzero(big):
+                m = np.zeros(af0.shape, bool)
+                m[k] = True
+                parts.append((m, _large_tables(af0[m], float(np.log(min(f_min, 1e-3 * af0[k]))), two_g, d1, d2)))
+    P = max(t[0].shape[1] for _, t in parts)
+    xi, uk, dl = (np.full((af0.size, P), np.nan) for _ in range(3))
+    n_nodes = np.zeros(af0.size, int)
+    for mask, (x_, u_, d_, n_) in parts:
+        w = x_.shape[1]
+        xi[mask, :w], uk[mask, :w], dl[mask, :w] = x_, u_, d_
+        n_nodes[mask] = n_
+    return xi, uk, dl, n_nodes
 
 
 def _row_search(table, n_valid, q):
@@ -521,16 +569,20 @@ def layer_profiles(phi0_V, site_density_cm3, defect_energy_eV, permittivity, alp
         xi_end = xi_t[rows[:, 0], last]
         lnf_end = lnf_t[rows[:, 0], last]
         xi = x / lam_nm
-        i = np.clip(_row_search(xi_t, n_nodes, xi) - 1, 0, (n_nodes - 2)[:, None])
+        # only distances inside some layer's table need the table search; the rest follow the tail law
+        q = xi <= xi_end.max()
+        xq = xi[q]
+        i = np.clip(_row_search(xi_t, n_nodes, xq) - 1, 0, (n_nodes - 2)[:, None])
         x0, x1 = xi_t[rows, i], xi_t[rows, i + 1]
         h = x1 - x0
-        s = (xi[None, :] - x0) / h
+        s = (xq[None, :] - x0) / h
         s2, s3 = s * s, s * s * s
         herm = ((2 * s3 - 3 * s2 + 1) * lnf_t[rows, i] + (s3 - 2 * s2 + s) * h * dlnf_t[rows, i]
                 + (-2 * s3 + 3 * s2) * lnf_t[rows, i + 1] + (s3 - s2) * h * dlnf_t[rows, i + 1])
-        inside = xi[None, :] <= xi_end[:, None]
-        tail = lnf_end[:, None] - (xi[None, :] - xi_end[:, None]) / ell
-        f[nz] = np.sign(f0[nz])[:, None] * np.exp(np.where(inside, herm, tail))
+        lnf = lnf_end[:, None] - (xi[None, :] - xi_end[:, None]) / ell
+        inside = xq[None, :] <= xi_end[:, None]
+        lnf[:, q] = np.where(inside, herm, lnf[:, q])
+        f[nz] = np.sign(f0[nz])[:, None] * np.exp(lnf)
         if extent_tol_V is not None:
             target = np.log(extent_tol_V / kt)
             e = np.empty(n_nodes.size)
