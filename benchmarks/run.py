@@ -55,7 +55,10 @@ def main():
         t0 = time.perf_counter()
         r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env)
         dt = time.perf_counter() - t0
-        body = r.stdout.strip() if r.returncode == 0 else f"FAILED (exit {r.returncode}):\n\n```\n{r.stderr[-3000:]}\n```"
+        if r.returncode == 0:
+            body = r.stdout.strip()
+        else:
+            body = f"FAILED (exit {r.returncode}):\n\n```\n{r.stderr[-3000:]}\n```"
         # nest the script's own headings under this section's
         body = "\n".join("##" + ln if ln.startswith("#") else ln for ln in body.splitlines())
         parts.append(f"\n## {title}\n\n`python benchmarks/{script.name}` ({dt:.0f} s)\n\n{body}\n")
