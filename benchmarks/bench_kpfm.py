@@ -3,7 +3,7 @@ CPD map. Self-contained (synthetic data); prints a Markdown table.
 
     python benchmarks/bench_kpfm.py [--repeat 7]
 
-Targets (issue 4): map -> profile <= 50 ms, grid -> CPD map <= 100 ms.
+Targets: map -> profile <= 50 ms, grid -> CPD map <= 100 ms.
 """
 
 from __future__ import annotations

@@ -63,7 +63,7 @@ def bench_batch(lines):
     al = np.full(n, 0.1)
     T = np.full(n, 300.0)
     t_ss = median_s(lambda: first_integral(phi0, N, E, eps, al, T))
-    # plain numpy evaluation of the closed form σ only (the reference speed quoted in the issue)
+    # plain numpy evaluation of the closed form σ only (the reference speed for the batched solver)
     lnB = np.log(al) + E / (8.617333262e-5 * T)
 
     def plain():

@@ -17,12 +17,12 @@ from _common import cpu_model
 
 HERE = Path(__file__).resolve().parent
 ORDER = [
-    ("cell", "Cell band diagram (issue: foundation)"),
-    ("scl", "Space-charge layers (issue: space charge)"),
-    ("defects", "Self-consistent Fermi level (issue: space charge / defects)"),
-    ("kpfm", "KPFM data processing (issue: KPFM data)"),
-    ("kpfm_fit", "KPFM model fit (issue: KPFM data)"),
-    ("screening", "Screening at scale (issue: screening)"),
+    ("cell", "Cell band diagram"),
+    ("scl", "Space-charge layers"),
+    ("defects", "Self-consistent Fermi level"),
+    ("kpfm", "KPFM data processing"),
+    ("kpfm_fit", "KPFM model fit"),
+    ("screening", "Screening at scale"),
 ]
 
 
