@@ -19,6 +19,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
+
 from _common import cpu_model, median_s, pin_one_core  # noqa: E402
 
 
@@ -38,7 +39,8 @@ def peer_cell(stack, ocvs):
     out = []
     for v in ocvs:
         span = hi - lo
-        q = brentq(lambda q: ocv_of_q(np.array(q)) - v, lo + 1e-13 * span, hi - 1e-13 * span, xtol=1e-30, rtol=1e-15)
+        q = brentq(lambda q, v=v: ocv_of_q(np.array(q)) - v, lo + 1e-13 * span, hi - 1e-13 * span,
+                   xtol=1e-30, rtol=1e-15)
         xa, xc = fractions(np.array(q))
         ua, uc = ca.evaluate(xa, 300.0), cc.evaluate(xc, 300.0)
         phi_si = np.interp(xa, [0, 1], [4.85, 2.93])  # work function (stand-in; cost is what matters)
@@ -51,7 +53,7 @@ def peer_cell(stack, ocvs):
                 f = np.clip(y[0], -700, 700)
                 return np.vstack([y[1], 1 / (B * np.exp(-f) + 1) - 1 / (B * np.exp(f) + 1)])
 
-            sol = solve_bvp(fun, lambda a, b: np.array([a[0] - f0, b[0]]), xi,
+            sol = solve_bvp(fun, lambda a, b, f0=f0: np.array([a[0] - f0, b[0]]), xi,
                             np.vstack([f0 * np.exp(-xi), -f0 * np.exp(-xi)]), tol=1e-6, max_nodes=100000)
             out.append(sol.success)
     return out

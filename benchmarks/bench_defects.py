@@ -18,6 +18,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+
 from _common import cpu_model
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,8 +71,12 @@ def main():
     run_ssbands()  # warm-up (imports, caches)
     t_ours, t_peer = [], []
     for _ in range(args.repeats):
-        t = time.perf_counter(); ef_ours = run_ssbands(); t_ours.append(time.perf_counter() - t)
-        t = time.perf_counter(); ef_peer = run_peer(); t_peer.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        ef_ours = run_ssbands()
+        t_ours.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        ef_peer = run_peer()
+        t_peer.append(time.perf_counter() - t)
     m_ours, m_peer = statistics.median(t_ours), statistics.median(t_peer)
     dmax = float(np.max(np.abs(ef_ours - ef_peer)))
     print(f"CPU: {cpu_model()}; {time.strftime('%Y-%m-%d')}; numpy {np.__version__}; "

@@ -3,7 +3,7 @@ CPD map. Self-contained (synthetic data); prints a Markdown table.
 
     python benchmarks/bench_kpfm.py [--repeat 7]
 
-Targets (issue 4): map -> profile <= 50 ms, grid -> CPD map <= 100 ms.
+Targets: map -> profile <= 50 ms, grid -> CPD map <= 100 ms.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from datetime import date  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
+
 from _common import cpu_model, pin_one_core, time_runs  # noqa: E402
 
 
@@ -50,7 +51,11 @@ def main():
     df_nan[0, 0, 0] = np.nan
     rows = [
         ("512x512 map -> CPD(x) profile (in memory)", lambda: map_to_profile(kf), 50),
-        ("512x512 map -> profile, 5 % masked, plane levelled", lambda: map_to_profile(kf, mask=mask, level="plane"), 50),
+        (
+            "512x512 map -> profile, 5 % masked, plane levelled",
+            lambda: map_to_profile(kf, mask=mask, level="plane"),
+            50,
+        ),
         ("512x512 .npy read + profile", lambda: map_to_profile(read(tmp / "map.npy")), 50),
         ("20x20x128 Δf(V) -> CPD map (shared sweep)", lambda: fit_parabola(v, df), 100),
         ("20x20x128 Δf(V) -> CPD map (NaN path, batched 3x3)", lambda: fit_parabola(v, df_nan), 100),

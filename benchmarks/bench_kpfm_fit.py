@@ -22,6 +22,7 @@ import platform  # noqa: E402
 from datetime import date  # noqa: E402
 
 import numpy as np  # noqa: E402
+
 from _common import cpu_model, time_runs  # noqa: E402
 
 

@@ -1,6 +1,7 @@
 """Space-charge-layer benchmarks: ssbands against scipy solve_bvp and DEVSIM, timed in the same run.
 
-Self-contained; prints Markdown (``python benchmarks/bench_scl.py``; collected into benchmarks/RESULTS.md by benchmarks/run.py).
+Self-contained; prints Markdown (``python benchmarks/bench_scl.py``; collected into benchmarks/RESULTS.md
+by benchmarks/run.py).
 One core: BLAS threads are pinned to 1 and the process to CPU 0. Each timing is the median of >= 5
 runs. DEVSIM needs a BLAS/LAPACK (Debian: ``apt-get install libopenblas0 liblapack3``; DEVSIM looks for
 unversioned names, so ``ssbands.scl.peers`` sets ``DEVSIM_MATH_LIBS=libopenblas.so.0`` when absent).
@@ -24,13 +25,13 @@ import statistics  # noqa: E402
 import sys  # noqa: E402
 
 import numpy as np  # noqa: E402
-from _common import cpu_model, median_s, pin_one_core  # noqa: E402
 
 from ssbands.scl import SpaceChargeLayer, first_integral  # noqa: E402
 from ssbands.scl.finite import graded_mesh, solve_finite_layer  # noqa: E402
-from ssbands.scl.peers import (bvp_finite, bvp_semi_infinite, devsim_solve, guess, import_devsim,  # noqa: E402
-                               peer_mesh)
+from ssbands.scl.peers import bvp_finite, bvp_semi_infinite, devsim_solve, guess, import_devsim, peer_mesh  # noqa: E402
 from ssbands.scl.species import SpeciesSet, two_defect_species  # noqa: E402
+
+from _common import cpu_model, median_s, pin_one_core  # noqa: E402
 
 pin_one_core()
 
@@ -62,7 +63,7 @@ def bench_batch(lines):
     al = np.full(n, 0.1)
     T = np.full(n, 300.0)
     t_ss = median_s(lambda: first_integral(phi0, N, E, eps, al, T))
-    # plain numpy evaluation of the closed form σ only (the reference speed quoted in the issue)
+    # plain numpy evaluation of the closed form σ only (the reference speed for the batched solver)
     lnB = np.log(al) + E / (8.617333262e-5 * T)
 
     def plain():
@@ -109,7 +110,7 @@ def bench_profile(lines):
     why = devsim_available()
     for name, p in (("LLZO", LLZO), ("LiPON", LIPON)):
 
-        def ours():
+        def ours(p=p):
             L = SpaceChargeLayer(*p)
             return L.potential(np.linspace(0.0, 5.0, 200))
 
@@ -117,7 +118,7 @@ def bench_profile(lines):
         L = SpaceChargeLayer(*p)
         t = L._table
         xi_max = L.extent_nm(1e-9) / t["lam_nm"]
-        t_bvp = median_s(lambda: bvp_semi_infinite(L, xi_max, 1e-6))
+        t_bvp = median_s(lambda L=L, xi_max=xi_max: bvp_semi_infinite(L, xi_max, 1e-6))
         sol = bvp_semi_infinite(L, xi_max, 1e-6)
         e_bvp = float(np.max(np.abs(-t["kt"] * sol.y[0] - L.potential(sol.x * t["lam_nm"]))))
         if why is None:
@@ -136,8 +137,8 @@ def bench_profile(lines):
         if t_bvp / t_ss < 100:
             miss.append(f"{name}: solve_bvp only {t_bvp / t_ss:.0f}×")
         lines.append(f"| {name} | {fmt(t_ss)} | {fmt(t_bvp)} | {ds_cells} |")
-    lines += ["", "Target ≥ 100× faster than each peer: " + ("**met**" if not miss else "**MISSED** — " + "; ".join(miss)),
-              ""]
+    verdict = "**met**" if not miss else "**MISSED** — " + "; ".join(miss)
+    lines += ["", "Target ≥ 100× faster than each peer: " + verdict, ""]
     if why:
         lines += [f"({why})", ""]
     if miss:
@@ -178,7 +179,8 @@ def bench_finite(lines):
         t_ds = statistics.median(r[3] for r in runs)
         x, f = runs[0][0], runs[0][1]
         e_ds = float(np.max(np.abs(-t["kt"] * f - sol.potential(np.clip(x * t["lam_nm"], 0, L_nm)))))
-        extra = f" DEVSIM (same cell, {len(half)} nodes): solve {fmt(t_ds)} ({t_ds / t_ss:.1f}× ssbands), max |Δφ| {e_ds:.1e} V."
+        extra = (f" DEVSIM (same cell, {len(half)} nodes): solve {fmt(t_ds)} ({t_ds / t_ss:.1f}× ssbands), "
+                 f"max |Δφ| {e_ds:.1e} V.")
     lines += ["## 3. Finite-SE solve", "",
               "| problem | ssbands `solve_finite_layer` | solve_bvp (tol 1e-6) | ratio | max \\|Δφ\\| vs bvp (V) |",
               "|---|---|---|---|---|", row, "", extra.strip(), ""]
@@ -189,7 +191,7 @@ def main():
     import scipy
 
     lines = ["# Space-charge-layer benchmarks (`benchmarks/bench_scl.py`)", "",
-             f"- date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}",
+             f"- date: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M UTC}",
              f"- machine: {model} (`lscpu | grep 'Model name'`), one core (affinity + BLAS threads = 1)",
              f"- Python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}"
              + (f", devsim {__import__('devsim').__version__}" if devsim_available() is None else ""),

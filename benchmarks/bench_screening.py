@@ -81,7 +81,7 @@ def main():
     print("| executor | wall (s) | executor start | interfaces | combination | write | encode (CPU, summed) | "
           "outputs | peak RSS coordinator (MB) | peak RSS largest worker (MB) | all walls (s) |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
-    for label, first, m, walls in rows:
+    for label, _first, m, walls in rows:
         print(f"| {label} | {m['wall_s']:.2f} | {m['executor_start_s']:.2f} | {m['interfaces_s']:.2f} | "
               f"{m['combination_s']:.2f} | {m['write_s']:.2f} | {m['encode_cpu_s']:.2f} | {m['outputs_s']:.2f} | "
               f"{m['rss_coordinator_MB']:.0f} | {m['rss_max_child_MB']:.0f} | {', '.join(f'{w:.2f}' for w in walls)} |")

@@ -17,12 +17,12 @@ from _common import cpu_model
 
 HERE = Path(__file__).resolve().parent
 ORDER = [
-    ("cell", "Cell band diagram (issue: foundation)"),
-    ("scl", "Space-charge layers (issue: space charge)"),
-    ("defects", "Self-consistent Fermi level (issue: space charge / defects)"),
-    ("kpfm", "KPFM data processing (issue: KPFM data)"),
-    ("kpfm_fit", "KPFM model fit (issue: KPFM data)"),
-    ("screening", "Screening at scale (issue: screening)"),
+    ("cell", "Cell band diagram"),
+    ("scl", "Space-charge layers"),
+    ("defects", "Self-consistent Fermi level"),
+    ("kpfm", "KPFM data processing"),
+    ("kpfm_fit", "KPFM model fit"),
+    ("screening", "Screening at scale"),
 ]
 
 
@@ -55,7 +55,10 @@ def main():
         t0 = time.perf_counter()
         r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env)
         dt = time.perf_counter() - t0
-        body = r.stdout.strip() if r.returncode == 0 else f"FAILED (exit {r.returncode}):\n\n```\n{r.stderr[-3000:]}\n```"
+        if r.returncode == 0:
+            body = r.stdout.strip()
+        else:
+            body = f"FAILED (exit {r.returncode}):\n\n```\n{r.stderr[-3000:]}\n```"
         # nest the script's own headings under this section's
         body = "\n".join("##" + ln if ln.startswith("#") else ln for ln in body.splitlines())
         parts.append(f"\n## {title}\n\n`python benchmarks/{script.name}` ({dt:.0f} s)\n\n{body}\n")

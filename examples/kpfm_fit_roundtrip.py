@@ -53,7 +53,8 @@ def main(fig_dir=None):
     print(f"reduced chi2 = {res.reduced_chi2:.3f} on {res.n_points} points ({res.nfev} model evaluations)")
     print(f"{'parameter':16} {'fit':>12} {'stderr':>10} {'truth':>10} {'z':>6}")
     for name, p in res.parameters.items():
-        print(f"{name:16} {p.value:12.5f} {p.stderr:10.5f} {truth[name]:10.5f} {(p.value - truth[name]) / p.stderr:6.2f}")
+        z = (p.value - truth[name]) / p.stderr
+        print(f"{name:16} {p.value:12.5f} {p.stderr:10.5f} {truth[name]:10.5f} {z:6.2f}")
     for w in res.warnings:
         print("warning:", w)
     fig.mkdir(parents=True, exist_ok=True)

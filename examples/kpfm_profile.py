@@ -72,7 +72,7 @@ man.write_text("convention: sample\nrows: [8, 56]\nscans:\n"
                + "".join(f"  - {{file: {p.name}, ocv_V: {o}}}\n" for p, o in files))
 series = operando_series(man)
 print("x-drift removed (nm):", np.round(series["shift_nm"].values, 1))
-for o, d in zip(series["ocv"].values, series["delta_cpd_V"].values):
+for o, d in zip(series["ocv"].values, series["delta_cpd_V"].values, strict=True):
     print(f"OCV {o:.1f} V: mean ΔCPD anode side {np.nanmean(d[10:90]):+.3f} V, cathode side "
           f"{np.nanmean(d[210:290]):+.3f} V")
 plots.plot_series(series, path=OUT / "kpfm_series.png")

@@ -15,8 +15,16 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from ssbands.materials.library import load_library  # noqa: E402
-from ssbands.scl import (SpaceChargeLayer, SpeciesSet, design_interlayer, solve_finite_layer,  # noqa: E402
-                         two_defect_species, two_zone)
+from ssbands.scl import (  # noqa: E402
+    SpaceChargeLayer,
+    SpeciesSet,
+    design_interlayer,
+    solve_finite_layer,
+    two_defect_species,
+    two_zone,
+)
+
+OUT = Path(__file__).resolve().parents[1] / "docs" / "img" / "scl_profiles.png"
 
 
 def params(lib, name):
@@ -25,7 +33,7 @@ def params(lib, name):
             m.get("alpha"))
 
 
-def main(out: str | Path = Path(__file__).resolve().parents[1] / "docs" / "img" / "scl_profiles.png") -> Path:
+def main(out: str | Path = OUT) -> Path:
     lib = load_library()
     fig, ax = plt.subplots(1, 3, figsize=(13, 3.8), constrained_layout=True)
 

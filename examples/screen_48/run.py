@@ -6,7 +6,8 @@ phi0^Li is known) x 2 cathodes (LixCoO2, LiFePO4) = 48 cells. Li4Ti5O12 and LiFe
 work function in the sources used here, so the screen lists them as not computed and ranks the
 3 x 6 x 1 = 18 cells it can compute. Five states per electrode from discharged to charged; objective:
 the worst-case |phi0| over the range; Pareto set of (max |phi0|, stability-window violation);
-Monte Carlo with work functions +-0.3 eV (the spread between sources, MODEL.md §6).
+Monte Carlo with work functions +-0.3 eV (the order of the spread between the Michaelson (1977) and
+Riviere (1969) work-function compilations kept in the built-in library).
 
 Run from the repository root:  python examples/screen_48/run.py
 Outputs (committed): examples/screen_48/output/ (report.md, figures, tables, summary.json).
