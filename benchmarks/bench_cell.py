@@ -29,9 +29,9 @@ def peer_cell(stack, ocvs):
     from scipy.optimize import brentq
 
     from ssbands.constants import kT_eV
-    from ssbands.equilibrium import _conservation
 
-    ca, cc, fractions, ocv_of_q, (lo, hi), _ = _conservation(stack)
+    bal = stack.li_balance
+    ca, cc, fractions, ocv_of_q, (lo, hi) = bal.anode, bal.cathode, bal.fractions, bal.ocv, bal.q_range
     se = stack.electrolyte.material
     N, Ef0, eps, al = (se.get(k) for k in ("site_density_cm3", "defect_energy_eV", "permittivity", "alpha"))
     kt = kT_eV(stack.temperature_K)

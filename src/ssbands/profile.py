@@ -29,8 +29,9 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -134,6 +135,7 @@ class ProfileAccessor:
 
     @property
     def metadata(self) -> dict:
+        """The inputs and settings stored with the Profile (parsed ``metadata_json``)."""
         return json.loads(self._ds.attrs.get("metadata_json", "{}"))
 
     def _table(self, prefix: str, dim: str | None, new_dim: str | None) -> xr.Dataset:
@@ -158,8 +160,10 @@ class ProfileAccessor:
 
     @property
     def states(self) -> xr.Dataset:
-        """Per-state scalars (electrode Li contents and potentials, flags): variables without ``x``,
-        ``layer_name`` or ``interface`` dimensions."""
+        """Per-state scalars (electrode Li contents and potentials, flags).
+
+        The variables without ``x``, ``layer_name`` or ``interface`` dimensions.
+        """
         ds = self._ds
         names = [v for v in ds.data_vars if not {"x", "layer_name", "interface"} & set(ds[v].dims)]
         return ds[names].drop_vars([c for c in ds.coords if "x" in ds[c].dims or "layer_name" in ds[c].dims

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from .scl.resistance import (diffusivity_from_conductivity, frumkin_rct, interface_resistance, mott_schottky_ratio,
-                             scl_resistance, scl_resistance_layer)
+from .scl.resistance import (
+                             diffusivity_from_conductivity,
+                             frumkin_rct,
+                             interface_resistance,
+                             mott_schottky_ratio,
+                             scl_resistance,
+                             scl_resistance_layer,
+)
 
 __all__ = ["diffusivity_from_conductivity", "frumkin_rct", "interface_resistance", "mott_schottky_ratio",
            "scl_resistance", "scl_resistance_layer"]

@@ -11,9 +11,10 @@ Everything is vectorised over numpy arrays.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -39,7 +40,8 @@ def validate_function_spec(where: str, spec: Mapping[str, Any]) -> None:
         for name, b in br.items():
             c = b.get("coefficients") if isinstance(b, Mapping) else None
             if not (isinstance(c, list) and c and all(isinstance(v, (int, float)) for v in c)):
-                raise InputError(f"{where}: branch {name!r} needs a list of numeric 'coefficients' (highest power first)")
+                raise InputError(f"{where}: branch {name!r} needs a list of numeric 'coefficients' "
+                                 "(highest power first)")
         d = spec.get("default_branch", next(iter(br)))
         if d not in br:
             raise InputError(f"{where}: default_branch {d!r} is not one of {list(br)}")
@@ -100,6 +102,7 @@ class OCVCurve:
 
     @property
     def reservoir(self) -> bool:
+        """True for a constant-potential electrode (Li metal): its Li content does not change U."""
         return self.kind == "constant"
 
     def __call__(self, x, temperature_K: float = 300.0) -> np.ndarray:
@@ -218,6 +221,16 @@ def work_function(material, x=None) -> np.ndarray | float:
 
 
 def work_function_depends_on_li(material) -> bool:
+    """True when the material's work function is tabulated against its Li fraction.
+
+    Parameters
+    ----------
+    material : Material
+
+    Returns
+    -------
+    bool
+    """
     p = material.param("work_function_eV")
     return bool(p.spec) and p.spec.get("kind") == "table"
 

@@ -27,10 +27,10 @@ from __future__ import annotations
 
 import math
 import tomllib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError, read_text_file
@@ -98,6 +98,7 @@ class Layer:
     branch: str | None = None
 
     def to_dict(self) -> dict:
+        """Plain dict of the layer (the ``[[layer]]`` table of a stack file)."""
         d = {"name": self.name, "material": self.material.name, "role": self.role, "thickness_nm": self.thickness_nm}
         if self.li_fraction is not None:
             d["li_fraction"] = self.li_fraction
@@ -151,7 +152,8 @@ class Stack:
                              f"first) with the electrolyte between the two electrodes; got roles {roles}")
         for i, ly in enumerate(self.layers):
             if i < ia and ly.role != "current-collector":
-                raise InputError(f"{where}: layer {ly.name!r} ({ly.role}) left of the anode must be a current-collector")
+                raise InputError(f"{where}: layer {ly.name!r} ({ly.role}) left of the anode must be a "
+                                 "current-collector")
             if i > ic and ly.role not in ("current-collector", "base"):
                 raise InputError(f"{where}: layer {ly.name!r} ({ly.role}) right of the cathode must be a "
                                  "current-collector or the base")
@@ -160,50 +162,57 @@ class Stack:
         if dup:
             raise InputError(f"{where}: layer names {sorted(dup)} repeat; give each repeated material a distinct "
                              "`name = \"...\"` in its [[layer]]")
-        pairs = {(a.name.lower(), b.name.lower()) for a, b in zip(self.layers, self.layers[1:])}
-        for (l, r), v in self.dipoles.items():
-            if (l.lower(), r.lower()) not in pairs:
-                raise InputError(f"{where}: [[interface]] left = {l!r}, right = {r!r} is not a pair of adjacent "
+        pairs = {(a.name.lower(), b.name.lower()) for a, b in zip(self.layers, self.layers[1:], strict=False)}
+        for (lf, r), v in self.dipoles.items():
+            if (lf.lower(), r.lower()) not in pairs:
+                raise InputError(f"{where}: [[interface]] left = {lf!r}, right = {r!r} is not a pair of adjacent "
                                  f"layers; adjacent pairs: {sorted(pairs)}")
-            kinds = {self.layer(l).role, self.layer(r).role}
+            kinds = {self.layer(lf).role, self.layer(r).role}
             if "electrolyte" not in kinds:
-                raise InputError(f"{where}: dipole_V on {l!r}|{r!r}: interface dipoles apply to electrode|"
+                raise InputError(f"{where}: dipole_V on {lf!r}|{r!r}: interface dipoles apply to electrode|"
                                  "electrolyte interfaces only (electron conductors in contact share E_F)")
             if not math.isfinite(v):
-                raise InputError(f"{where}: dipole_V of {l!r}|{r!r} must be finite")
+                raise InputError(f"{where}: dipole_V of {lf!r}|{r!r} must be finite")
 
     # --------------------------------------------------------------------------- access
     def layer(self, name: str) -> Layer:
+        """The layer named ``name`` (case-insensitive); InputError listing the names otherwise."""
         for ly in self.layers:
             if ly.name.lower() == str(name).lower():
                 return ly
         raise InputError(f"{self.source}: no layer named {name!r}; layers: {[ly.name for ly in self.layers]}")
 
     def index(self, role: str) -> int:
+        """Position of the (first) layer with ``role`` in the stack."""
         return [ly.role for ly in self.layers].index(role)
 
     @property
     def anode(self) -> Layer:
+        """The anode layer."""
         return self.layers[self.index("anode")]
 
     @property
     def electrolyte(self) -> Layer:
+        """The electrolyte layer."""
         return self.layers[self.index("electrolyte")]
 
     @property
     def cathode(self) -> Layer:
+        """The cathode layer."""
         return self.layers[self.index("cathode")]
 
     @property
     def base(self) -> Layer | None:
+        """The inert base layer, or None."""
         for ly in self.layers:
             if ly.role == "base":
                 return ly
         return None
 
     def dipole(self, left: str, right: str) -> float:
-        for (l, r), v in self.dipoles.items():
-            if l.lower() == left.lower() and r.lower() == right.lower():
+        """Interface dipole step (V) from layer ``left`` to layer ``right`` (0 when not given)."""
+        for (lf, r), v in self.dipoles.items():
+            if lf.lower() == left.lower() and r.lower() == right.lower():
                 return float(v)
         return 0.0
 
@@ -226,11 +235,12 @@ class Stack:
             out[role] = ocv_curve(ly.material, ly.branch)
         return out
 
-    def with_conditions(self, **changes) -> "Stack":
+    def with_conditions(self, **changes) -> Stack:
         """A copy with other conditions (closure, mu_li_se_eV, ground, temperature_K, ...)."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
     def to_dict(self) -> dict:
+        """Plain dict of the stack in the stack-file structure (TOML tables as dicts)."""
         d: dict[str, Any] = {"temperature_K": self.temperature_K, "ground": self.ground, "closure": self.closure,
                              "tip_work_function_eV": self.tip_work_function_eV,
                              "layer": [ly.to_dict() for ly in self.layers]}
@@ -238,12 +248,12 @@ class Stack:
             d["mu_li_se_eV"] = self.mu_li_se_eV
             d["mu_li_se_origin"] = self.mu_li_se_origin
         if self.dipoles:
-            d["interface"] = [{"left": l, "right": r, "dipole_V": v} for (l, r), v in self.dipoles.items()]
+            d["interface"] = [{"left": lf, "right": r, "dipole_V": v} for (lf, r), v in self.dipoles.items()]
         return d
 
     # --------------------------------------------------------------------------- construction
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], library: Library | None = None, source: str = "<dict>") -> "Stack":
+    def from_dict(cls, data: Mapping[str, Any], library: Library | None = None, source: str = "<dict>") -> Stack:
         """Build a stack from the parsed TOML structure (see module docstring)."""
         lib = library if library is not None else load_library()
         if not isinstance(data, Mapping):
@@ -302,7 +312,8 @@ class Stack:
                 raise InputError(f"{w}: expected a table")
             bad = set(raw) - _IFACE_KEYS
             if bad or "left" not in raw or "right" not in raw:
-                raise InputError(f"{w}: needs 'left' and 'right' layer names and optional 'dipole_V'; got {sorted(raw)}")
+                raise InputError(f"{w}: needs 'left' and 'right' layer names and optional 'dipole_V'; "
+                                 f"got {sorted(raw)}")
             d = raw.get("dipole_V", 0.0)
             if isinstance(d, bool) or not isinstance(d, (int, float)):
                 raise InputError(f"{w}: dipole_V must be a number (V), got {d!r}")
@@ -328,7 +339,7 @@ class Stack:
         return stack
 
     @classmethod
-    def from_toml(cls, path: str | Path, library: Library | None = None, **overrides) -> "Stack":
+    def from_toml(cls, path: str | Path, library: Library | None = None, **overrides) -> Stack:
         """Read a stack file. ``overrides`` (closure, mu_li_se_eV, ...) replace the file's settings."""
         path = Path(path)
         text = read_text_file(path, "stack file")
@@ -363,9 +374,11 @@ def _mu_li_from_defects(raw, temperature_K: float, source: str) -> tuple[float, 
     r = extrinsic_mu_li_from_defects(system, float(raw["synthesis_mu_li_eV"]), temperature_K=temperature_K,
                                      synthesis_temperature_K=raw.get("synthesis_temperature_K"),
                                      quench=raw.get("quench"), li_species=raw.get("li_species"))
-    return float(r.mu_li_eV), (f"defect model {path} (synthesis mu_Li {raw['synthesis_mu_li_eV']} eV"
-                               f"{', T_s ' + str(raw['synthesis_temperature_K']) + ' K' if raw.get('synthesis_temperature_K') else ''};"
-                               f" E_F = {r.fermi_level_eV:.4f} eV above the VBM)")
+    t_s = raw.get("synthesis_temperature_K")
+    where_from = f"defect model {path} (synthesis mu_Li {raw['synthesis_mu_li_eV']} eV"
+    if t_s:
+        where_from += f", T_s {t_s} K"
+    return float(r.mu_li_eV), f"{where_from}; E_F = {r.fermi_level_eV:.4f} eV above the VBM)"
 
 
 def fuller2021_stack(library: Library | None = None, **conditions) -> Stack:

@@ -219,8 +219,10 @@ class LiBalance:
 
 
 def bracket_grid(fun: Callable[[np.ndarray], np.ndarray], lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
-    """A grid on [lo, hi] graded geometrically toward both (possibly singular) ends, and the running
-    maximum of the increasing ``fun`` on it (−inf/+inf at the ends): brackets for :func:`monotone_root`.
+    """Brackets for :func:`monotone_root`: a graded grid on [lo, hi] and the increasing ``fun`` on it.
+
+    The grid is graded geometrically toward both (possibly singular) ends; the values are the running
+    maximum of ``fun`` (−inf/+inf at the ends).
 
     Parameters
     ----------

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import yaml
 
@@ -68,9 +69,11 @@ class Param:
 
     @property
     def known(self) -> bool:
+        """True when the value (or function spec) is known."""
         return self.value is not None or bool(self.spec)
 
     def to_dict(self) -> dict:
+        """Plain dict of the parameter as written in a library file."""
         d: dict[str, Any] = {"value": "unknown" if not self.known else _plain(self.value)}
         if self.spec:
             d = {k: _plain(v) for k, v in self.spec.items() if k not in ("source", "note", "estimate")}
@@ -104,6 +107,7 @@ class Material:
     origin: str = "built-in"
 
     def param(self, field_name: str) -> Param:
+        """The :class:`Param` of ``field_name`` (unknown when not given); InputError for a field the kind lacks."""
         allowed = _FIELDS[self.kind]
         if field_name not in allowed:
             raise InputError(f"material {self.name!r} ({self.kind}) has no field {field_name!r}; "
@@ -111,6 +115,7 @@ class Material:
         return self.params.get(field_name, UNKNOWN)
 
     def has(self, field_name: str) -> bool:
+        """True when ``field_name`` is a field of this kind and its value is known."""
         return field_name in _FIELDS[self.kind] and self.param(field_name).known
 
     def get(self, field_name: str, purpose: str = "") -> Any:
@@ -156,6 +161,7 @@ class Material:
         return {"origin": self.origin, "parameters": pars}
 
     def to_dict(self) -> dict:
+        """Plain dict of the material with every field, its unit, description and source."""
         out = {"name": self.name, "kind": self.kind, "description": self.description, "origin": self.origin,
                "parameters": {}}
         for f, (desc, unit, _) in _FIELDS[self.kind].items():
@@ -193,9 +199,11 @@ class Library(Mapping[str, Material]):
         return str(name).lower() in self._m
 
     def of_kind(self, kind: str) -> list[Material]:
+        """The materials of one kind (metal, electrode or electrolyte)."""
         return [m for m in self._m.values() if m.kind == kind]
 
     def cite(self, key: str | None) -> str | None:
+        """The full reference of a citation key (None for None; the key itself when it is not a key)."""
         if key is None:
             return None
         return self.references.get(key, key)

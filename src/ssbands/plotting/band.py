@@ -18,7 +18,7 @@ _ROLE_COLORS = {"current-collector": "#d9b38c", "anode": "#a6cee3", "electrolyte
 
 def _shade_layers(ax, ds: xr.Dataset, label=True, xlim=None):
     starts, ends = ds["layer_x_start_nm"].values, ds["layer_x_end_nm"].values
-    for name, role, a, b in zip(ds["layer_name"].values, ds["layer_role"].values, starts, ends):
+    for name, role, a, b in zip(ds["layer_name"].values, ds["layer_role"].values, starts, ends, strict=True):
         ax.axvspan(a, b, color=_ROLE_COLORS.get(str(role), "#eeeeee"), alpha=0.55, lw=0, zorder=0)
         if label:
             lo, hi = (xlim if xlim is not None else (starts[0], ends[-1]))
@@ -73,9 +73,10 @@ def band_diagram(ds: xr.Dataset, path: str | Path | None = None, ocv=None, zoom_
     xl = float(d["layer_x_start_nm"].values[list(d["layer_role"].values).index("electrolyte")])
     xr_ = float(d["layer_x_end_nm"].values[list(d["layer_role"].values).index("electrolyte")])
     if zoom_nm is None:
-        w = np.nanmax(d["iface_debye_length_A"].values) * 0.1 * 6 + np.nanmax(d["iface_saturated_width_A"].values) * 0.1 * 2
+        w = (np.nanmax(d["iface_debye_length_A"].values) * 0.1 * 6
+             + np.nanmax(d["iface_saturated_width_A"].values) * 0.1 * 2)
         zoom_nm = float(np.clip(w, 1.0, 0.5 * (xr_ - xl)))
-    for j, (xc, side) in enumerate(((xl, "left"), (xr_, "right"))):
+    for j, xc in enumerate((xl, xr_)):
         a2 = fig.add_subplot(gs[1, j])
         lim = (xc - zoom_nm, xc + zoom_nm)
         sel = (x >= lim[0]) & (x <= lim[1])
@@ -109,7 +110,7 @@ def delta_cpd(ds: xr.Dataset, path: str | Path | None = None, ocvs=None):
     cmap = plt.get_cmap("viridis")
     n = ds.sizes["ocv"]
     for ax, var, lab in zip(axes, ("dcpd_V", "dcpd_work_function_V", "dcpd_potential_V"),
-                            (r"$\Delta$CPD (V)", r"$-\Delta\Phi/e$ (V)", r"$\Delta V$ (V)")):
+                            (r"$\Delta$CPD (V)", r"$-\Delta\Phi/e$ (V)", r"$\Delta V$ (V)"), strict=True):
         _shade_layers(ax, ds, label=ax is axes[0])
         for i in range(n):
             ax.plot(x, ds[var].values[i], color=cmap(i / max(n - 1, 1)), lw=1.4,

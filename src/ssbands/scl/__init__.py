@@ -11,8 +11,16 @@ from .approx import compare_two_zone, gouy_chapman_potential, gouy_chapman_sigma
 from .finite import FiniteSolution, Region, solve_finite_layer, solve_interlayer_stack, solve_stack
 from .firstintegral import SCLResult, SpaceChargeLayer, first_integral, g_of_f, rhs_of_f
 from .interlayer import InterlayerDesign, depth_to_target_nm, design_interlayer, phi0_from_library
-from .species import (ChargedSpecies, Electrons, GeneralLayer, Holes, SpeciesSet, fermi_dirac_half,
-                      first_integral_species, two_defect_species)
+from .species import (
+                      ChargedSpecies,
+                      Electrons,
+                      GeneralLayer,
+                      Holes,
+                      SpeciesSet,
+                      fermi_dirac_half,
+                      first_integral_species,
+                      two_defect_species,
+)
 
 __all__ = [
     "SCLResult", "SpaceChargeLayer", "first_integral", "g_of_f", "rhs_of_f",

@@ -128,7 +128,8 @@ def two_zone(phi0_V, site_density_cm3, defect_energy_eV, permittivity, alpha=0.1
     slope0 = np.where(sat, np.sqrt(s1 * s1 + 2.0 * np.maximum(a0 - f1, 0.0)), s_gc)
     xi1 = np.where(sat, slope0 - s1, 0.0)
     return TwoZone(phi0_V=phi0, f0=f0, f1=f1, ell=ell, debye_scale_m=lam, slope0=slope0,
-                   saturated_width_m=lam * slope0, saturated_zone_end_m=lam * xi1, sigma_C_per_m2=-np.sign(f0) * slope0 * S, kt=kt)
+                   saturated_width_m=lam * slope0, saturated_zone_end_m=lam * xi1,
+                   sigma_C_per_m2=-np.sign(f0) * slope0 * S, kt=kt)
 
 
 def _s1(tz):
@@ -145,7 +146,8 @@ def compare_two_zone(phi0_V, site_density_cm3, defect_energy_eV, permittivity, a
     Returns a dict with ``sigma_rel_error`` (|σ_2z/σ − 1|, equal to the relative error of the
     saturated width λ|f'(0)|), ``saturated_charge_fraction`` (the part of the layer's charge that the
     saturated zone holds, 1 − f1'/|f'(0)|), ``strongly_saturated`` (that fraction > 0.75: the regime where
-    the approximation is meant to hold) and, for a scalar layer with ``profile=True``, ``max_potential_error_V`` over the layer
+    the approximation is meant to hold) and, for a scalar layer with ``profile=True``,
+    ``max_potential_error_V`` over the layer
     (up to where it decays to 1e-6 V, on a grid fine at the interface) and ``max_potential_rel_error``
     (the same divided by |φ0|).
     """

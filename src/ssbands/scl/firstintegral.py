@@ -56,7 +56,7 @@ def softplus(x):
 
 
 def log_sinh(y):
-    """ln sinh(y) for y > 0, accurate for tiny and huge y."""
+    """Ln sinh(y) for y > 0, accurate for tiny and huge y."""
     y = np.asarray(y, float)
     with np.errstate(divide="ignore"):
         return y - _LN2 + np.log(-np.expm1(-2.0 * y))
@@ -71,7 +71,7 @@ def g_of_f(f, lnB):
 
 
 def rhs_of_f(f, lnB):
-    """f'' = 1/(B e^{−f} + 1) − 1/(B e^{f} + 1) (= dg/df), stable; odd in f."""
+    """F'' = 1/(B e^{−f} + 1) − 1/(B e^{f} + 1) (= dg/df), stable; odd in f."""
     f = np.asarray(f, float)
     af = np.abs(f)
     with np.errstate(divide="ignore"):
@@ -129,10 +129,12 @@ class SCLResult:
 
     @property
     def sigma_e_per_nm2(self):
+        """Electrode-side charge per area in e/nm²."""
         return self.sigma_C_per_m2 / E_CHARGE * 1e-18
 
     @property
     def capacitance_uF_per_cm2(self):
+        """Differential capacitance in µF/cm²."""
         return self.capacitance_F_per_m2 * 100.0
 
     def to_dict(self) -> dict:
@@ -233,9 +235,11 @@ def _scalar_dimensionless(phi0, N, Ef0, eps, al, T):
 
 
 def _profile_table(af0, lnB, sp_b, fmin, d1=0.04, d2=0.16):
-    """Table of ξ(f), ln f and d ln f/dξ at nodes from |f0| down to fmin (Δ ln f = d1 below f = 4,
-    Δf = d2 above), ξ by 4-point Gauss–Legendre per panel in u = ln f. Hermite interpolation on it is
-    accurate to ~3e-8 V (measured against the direct quadrature of :meth:`SpaceChargeLayer.position`)."""
+    """Table of ξ(f), ln f and d ln f/dξ at nodes from |f0| down to fmin.
+
+    Δ ln f = d1 below f = 4, Δf = d2 above, ξ by 4-point Gauss–Legendre per panel in u = ln f.
+    Hermite interpolation on it is accurate to ~3e-8 V (measured against the direct quadrature of :meth:`SpaceChargeLayer.position`).
+    """
     c = _LN4 + lnB - 2.0 * sp_b  # ln[4B/(1+B)²] ≤ 0
     lo = math.log(fmin)
     if af0 <= 4.0:
@@ -308,6 +312,7 @@ class SpaceChargeLayer:
     # ------------------------------------------------------------------ scalars
     @property
     def result(self) -> SCLResult:
+        """Closed-form scalars of this layer (:func:`first_integral`)."""
         return first_integral(self.phi0_V, self.site_density_cm3, self.defect_energy_eV, self.permittivity,
                               self.alpha, self.temperature_K)
 
@@ -441,8 +446,11 @@ def _small_tables(af0, lo, two_g, d1):
 
 
 def _large_tables(af0, lo, two_g, d1, d2):
-    """Tables of layers with |f0| > 4: a per-layer head (uniform in f down to 4) and one shared tail
-    (uniform in ln f from 4 down to f_min), computed once for all layers."""
+    """Tables of layers with |f0| > 4.
+
+    A per-layer head (uniform in f down to 4) and one shared tail (uniform in ln f from 4 down to
+    f_min), computed once for all layers.
+    """
     n2 = np.maximum(np.ceil((af0 - 4.0) / d2).astype(int), 1)
     n1 = max(int(math.ceil((_LN4 - lo) / d1)), 2)
     u_tail = np.linspace(_LN4, lo, n1 + 1)

@@ -68,6 +68,7 @@ class InterlayerDesign:
     residual_step_V: float | None = None  # φ_SE∞ − φ at the interlayer|SE junction in that stack
 
     def to_dict(self) -> dict:
+        """Plain JSON-ready dict (lengths in nm, potentials in V)."""
         d = {"thickness_nm": self.thickness_nm, "reached": self.reached, "phi0_V": self.phi0_V,
              "target_V": self.target_V}
         if self.residual_step_V is not None:

@@ -78,8 +78,11 @@ def bvp_finite(L, xi_len: float, tol: float = 1e-6):
 
 
 def peer_mesh(L, xi_max: float, h0: float = 0.003, hsat: float = 0.02, growth: float = 1.02, tail_h: float = 0.01):
-    """Mesh for the peers: fine (``hsat``) through the saturated zone and a few λ beyond, then growing
-    geometrically up to ``tail_h`` tail lengths ℓ."""
+    """Mesh for the peers.
+
+    Fine (``hsat``) through the saturated zone and a few λ beyond, then growing geometrically up to
+    ``tail_h`` tail lengths ℓ.
+    """
     xs = float(L.result.saturated_width_m / (L._table["lam_nm"] * 1e-9)) + 12.0
     inner = graded_mesh(min(2 * xs, xi_max), h0, 1.01, hsat)
     inner = inner[inner <= min(xs, xi_max)]
@@ -112,7 +115,8 @@ class _quiet_fd1:
 def import_devsim():
     """Import DEVSIM (pointing it at Debian's BLAS/LAPACK when ``DEVSIM_MATH_LIBS`` is unset).
 
-    Raises ImportError with the reason and the fix when it cannot be loaded."""
+    Raises ImportError with the reason and the fix when it cannot be loaded.
+    """
     os.environ.setdefault("DEVSIM_MATH_LIBS", DEVSIM_MATH_LIBS)
     try:
         with _quiet_fd1():
@@ -131,7 +135,8 @@ def devsim_solve(L, xi_nodes, f_right: float = 0.0, init=None):
     """DEVSIM finite volumes for f'' = rhs(f) on ``xi_nodes``: f(0) = f0, f(end) = ``f_right``.
 
     ``init(x)`` gives the initial guess (default :func:`guess`). Returns
-    ``(x, f, setup_seconds, solve_seconds)``."""
+    ``(x, f, setup_seconds, solve_seconds)``.
+    """
     ds = import_devsim()
     with _quiet_fd1():
         return _devsim_solve(ds, L, np.asarray(xi_nodes, float), f_right, init)

@@ -73,7 +73,8 @@ def frumkin_rct(i0_A_cm2, alpha_t, phi2_V, charge=1.0, temperature_K=300.0):
 def _panels(f0a, f_end, n1=40, n2=48):
     """Quadrature nodes in |f| from f_end to |f0| (batched): ln-spaced below 4, linear above.
 
-    Returns (f_nodes, df_weights) of shape (batch, nodes)."""
+    Returns (f_nodes, df_weights) of shape (batch, nodes).
+    """
     f0a = np.asarray(f0a, float)[..., None]
     top1 = np.minimum(f0a, 4.0)
     lo = np.log(f_end)
@@ -166,17 +167,17 @@ def scl_resistance_layer(layer, diffusivities_cm2_s=None, bulk_conductivity_S_cm
     mobile = [getattr(s, "mobile", True) for s in sp.species]
     c_inf = [float(s.concentration(0.0, sp.temperature_K)) for s in sp.species]
     if bulk_conductivity_S_cm is not None:
-        denom = sum(s.charge ** 2 * c for s, c, m in zip(sp.species, c_inf, mobile) if m)
+        denom = sum(s.charge ** 2 * c for s, c, m in zip(sp.species, c_inf, mobile, strict=True) if m)
         d = float(diffusivity_from_conductivity(bulk_conductivity_S_cm, denom, 1.0, sp.temperature_K))
         ds = [d if m else None for m in mobile]
-    ds = [d if m else None for d, m in zip(ds, mobile)]
+    ds = [d if m else None for d, m in zip(ds, mobile, strict=True)]
     if all(d is None for d in ds):
         raise InputError("the SCL resistance needs a diffusivity for at least one mobile species "
                          "(or bulk_conductivity_S_cm)")
 
     def sigma(psi):  # S/m
         out = np.zeros(np.shape(psi))
-        for s, d in zip(sp.species, ds):
+        for s, d in zip(sp.species, ds, strict=True):
             if d is not None:
                 out += s.charge ** 2 * d * 1e-4 * s.concentration(psi, sp.temperature_K) * PER_CM3
         return out * E_CHARGE / kt

@@ -32,6 +32,7 @@ Species
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
 import numpy as np
 from scipy.interpolate import CubicHermiteSpline
 
@@ -289,7 +290,7 @@ class SpeciesSet:
             raise InputError("species set: no potential makes the bulk neutral (check charges and energies)")
         return float(brentq(lambda p: float(self.rho(p)), lo, hi, xtol=1e-15, rtol=1e-15, maxiter=400))
 
-    def shifted(self, psi_V: float) -> "SpeciesSet":
+    def shifted(self, psi_V: float) -> SpeciesSet:
         """The same material with its potential reference moved to ψ = ``psi_V`` (energies re-referenced)."""
         new = []
         for s in self.species:
@@ -317,7 +318,8 @@ class SpeciesSet:
 
     def layer(self, phi0_V: float):
         """The semi-infinite layer screening φ0: the closed-form :class:`SpaceChargeLayer` for the two-defect
-        pair (faster), else :class:`GeneralLayer`. Both have ``potential``/``position``/``extent_nm``."""
+        pair (faster), else :class:`GeneralLayer`. Both have ``potential``/``position``/``extent_nm``.
+        """
         td = self.as_two_defect()
         if td is not None:
             from .firstintegral import SpaceChargeLayer
@@ -327,7 +329,8 @@ class SpeciesSet:
 
     def saturated_rho(self, direction: float) -> float:
         """|ρ(ψ → direction·∞)| in C/m³: mobile defects at their saturation (z·direction < 0) or absent;
-        ``inf`` when band carriers accumulate without bound in that direction."""
+        ``inf`` when band carriers accumulate without bound in that direction.
+        """
         r = 0.0
         for s in self.species:
             if isinstance(s, ChargedSpecies):
