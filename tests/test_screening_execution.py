@@ -22,6 +22,23 @@ from ssbands.screening.synth import write_synthetic_library
 pytestmark = [pytest.mark.filterwarnings("ignore::ResourceWarning"),
               pytest.mark.filterwarnings("ignore:.*[Pp]ort.*:UserWarning")]
 LABELS = ("anode", "electrolyte", "cathode", "closure")
+# The `ssbands` CLI with a 0.1 s pause after each cell part is written (patched in the subprocess, in the
+# coordinator that writes the parts), so that a run can be killed after some chunks and before the last.
+SLOW_CLI = """
+import sys, time
+from ssbands.cli import main
+from ssbands.screening.store import CELLS, ScreenStore
+
+write_part = ScreenStore.write_part
+
+def slow_write_part(self, table, part, data):
+    write_part(self, table, part, data)
+    if table == CELLS:
+        time.sleep(0.1)
+
+ScreenStore.write_part = slow_write_part
+main(sys.argv[1:])
+"""
 
 
 @pytest.fixture(scope="module")
@@ -124,8 +141,7 @@ def test_kill_and_resume(synlib, reference, tmp_path, sig, jobs):
     out = tmp_path / "killed"
     args = ["screen", "--library", str(synlib), "--states", "3", "--closure", "minimum-interface,extrinsic",
             "--mu-li-se", "-1.5", "--chunk-size", "20", "--out", str(out), "--jobs", jobs, "--quiet", "--no-figures"]
-    env = dict(os.environ, SSBANDS_SCREEN_TEST_DELAY_S="0.1")
-    proc = subprocess.Popen([sys.executable, "-m", "ssbands.cli", *args], env=env, stdout=subprocess.DEVNULL,
+    proc = subprocess.Popen([sys.executable, "-c", SLOW_CLI, *args], stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, start_new_session=True)
     parts = out / "cells.parquet"
     t0 = time.time()

@@ -10,17 +10,27 @@ Python API::
     from ssbands.screening import screen
     summary = screen(load_library(), out="screen-out", objective="max-abs-phi0")
 
-Submodules: :mod:`.interfaces` (interface table), :mod:`.cells` (cell metrics, objective, ranking,
-Pareto set), :mod:`.executor` (chunks, executors, resume), :mod:`.uncertainty` (Monte Carlo),
-:mod:`.report` (figures and the Markdown report), :mod:`.synth` (synthetic libraries).
+Submodules: :mod:`.selection` (materials as records, which ones are computed), :mod:`.interfaces`
+(interface table), :mod:`.cells` (cell metrics, objective, ranking, Pareto set), :mod:`.plan` (chunk
+plans), :mod:`.store` (part files, manifest, resume), :mod:`.executors` (serial, local processes,
+Dask), :mod:`.pipeline` (:func:`run_screen`, :func:`screen`), :mod:`.uncertainty` (Monte Carlo),
+:mod:`.report` (summary, figures, the Markdown report), :mod:`.synth` (synthetic libraries); the
+figures are drawn by :mod:`ssbands.plotting.screening`.
 """
 
 from __future__ import annotations
 
 from .cells import CELL_COLUMNS, CONSTRAINTS, METRIC_ALIASES, Objective, pareto_front, rank_scores
-from .interfaces import (ElectrodeStates, ElectrolyteRecord, Selection, compute_interfaces, electrode_states,
-                         electrolyte_record, select_materials)
-from .executor import run_screen, screen
+from .interfaces import compute_interfaces
+from .pipeline import run_screen, screen
+from .selection import (
+                        ElectrodeStates,
+                        ElectrolyteRecord,
+                        Selection,
+                        electrode_states,
+                        electrolyte_record,
+                        select_materials,
+)
 
 __all__ = ["screen", "run_screen", "select_materials", "compute_interfaces", "electrode_states", "electrolyte_record",
            "ElectrodeStates", "ElectrolyteRecord", "Selection", "Objective", "pareto_front", "rank_scores",

@@ -27,15 +27,15 @@ versus stability ``window_violation_V``; both minimised; cells with a NaN in eit
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 import numpy as np
 
 from ..errors import InputError
 
 __all__ = ["Objective", "CELL_COLUMNS", "METRIC_ALIASES", "CONSTRAINTS", "combine", "rank_scores", "pareto_front",
-           "DEFAULT_PARETO"]
+           "DEFAULT_PARETO", "score_class", "check_pareto_columns"]
 
 METRIC_ALIASES = {
     "max-abs-phi0": "max_abs_phi0_V",
@@ -65,7 +65,7 @@ class Objective:
     constraints: tuple[str, ...] = ()
 
     @classmethod
-    def parse(cls, text: "str | Objective | None") -> "Objective":
+    def parse(cls, text: str | Objective | None) -> Objective:
         """Parse ``METRIC[+CONSTRAINT...]`` (e.g. ``total-resistance+stable``)."""
         if text is None:
             return cls()
@@ -86,16 +86,29 @@ class Objective:
 
     @property
     def text(self) -> str:
+        """The objective as ``METRIC[+CONSTRAINT...]`` (the metric's alias where it has one)."""
         inv = {v: k for k, v in METRIC_ALIASES.items()}
         return "+".join([inv.get(self.metric, self.metric), *self.constraints])
 
     def describe(self) -> str:
+        """Describe the objective in words (for the summary and the report)."""
         s = f"minimise {self.metric} (worst case over the cell's OCV range)"
         if self.constraints:
             s += "; constraints: " + "; ".join(CONSTRAINTS[c] for c in self.constraints)
         return s
 
     def feasible(self, cols: Mapping[str, np.ndarray]) -> np.ndarray:
+        """Whether each cell meets every constraint.
+
+        Parameters
+        ----------
+        cols : mapping of ndarray
+            Cell columns of :func:`combine` (flags and ``ocv_min_V`` in V).
+
+        Returns
+        -------
+        ndarray of bool
+        """
         ok = np.ones(np.shape(cols[self.metric]), bool)
         for c in self.constraints:
             if c == "stable":
@@ -198,7 +211,7 @@ def rank_scores(score: np.ndarray, cls: np.ndarray) -> np.ndarray:
 
 
 def pareto_front(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Indices of the points not dominated when minimising both x and y (NaN points excluded).
+    """Find the points not dominated when minimising both x and y (NaN points excluded).
 
     A point is dominated when another has x' ≤ x and y' ≤ y with at least one strict; exact duplicates
     of a non-dominated point are all kept. O(n log n).
@@ -220,7 +233,24 @@ def pareto_front(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.sort(o[keep])
 
 
-def _check_columns(names: Sequence[str]) -> tuple[str, str]:
+def check_pareto_columns(names: Sequence[str]) -> tuple[str, str]:
+    """Validate the two columns of a Pareto set.
+
+    Parameters
+    ----------
+    names : sequence of str
+        Two numeric cell columns (:data:`CELL_COLUMNS`), both minimised.
+
+    Returns
+    -------
+    (str, str)
+        The two names.
+
+    Raises
+    ------
+    InputError
+        When there are not two names or one is not a numeric cell column.
+    """
     if len(names) != 2:
         raise InputError(f"the Pareto set needs two cell columns, got {list(names)}")
     for n in names:

@@ -1,37 +1,55 @@
-"""Figures and the Markdown report of a screen (matplotlib, imported lazily, Agg backend).
+"""Outputs of a screen besides the Parquet tables: best cells, figures, ``report.md`` and ``summary.json``.
 
-* :func:`heatmap` — interface steps φ0 (or log10 R_SCL·A) as electrodes (at each state) × electrolytes;
-* :func:`pareto_plot` — a bounded sample of cells in the two Pareto columns, the Pareto set highlighted;
-* :func:`uncertainty_plot` — score distributions (5–95 % and median) of the best cells, with P(top k);
 * :func:`top_cells` / :func:`sample_cells` — read the best cells / a bounded, deterministic sample of the
   cell dataset without loading all of it;
+* :func:`write_ranked_cells` — ``ranked_cells.csv``;
+* :func:`build_summary` / :func:`write_summary` — the JSON summary (``summary.json``, ``--json``);
+* :func:`write_figures` — the heatmaps, the Pareto plot and the Monte Carlo plot (drawn by
+  :mod:`ssbands.plotting.screening`, whose :func:`heatmap`, :func:`pareto_plot` and
+  :func:`uncertainty_plot` are re-exported here);
 * :func:`write_report` — ``report.md`` tying the numbers and figures together.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
-__all__ = ["heatmap", "pareto_plot", "uncertainty_plot", "top_cells", "sample_cells", "write_report",
-           "markdown_table"]
+from .._version import __version__
+from ..plotting.screening import heatmap, pareto_plot, uncertainty_plot
+from .selection import Selection
+from .store import CELLS
 
+__all__ = ["heatmap", "pareto_plot", "uncertainty_plot", "top_cells", "sample_cells", "write_report",
+           "markdown_table", "write_ranked_cells", "build_summary", "write_figures", "write_summary", "TOP_COLUMNS"]
+
+#: Columns of the best-cells tables (summary ``top``, ``ranked_cells.csv``, report).
 TOP_COLUMNS = ["rank", "anode", "electrolyte", "cathode", "closure", "score", "feasible", "pareto", "max_abs_phi0_V",
                "max_sum_abs_phi0_V", "R_total_ohm_cm2", "window_violation_V", "decomposition", "injection",
                "ocv_min_V", "ocv_max_V", "cell_id"]
 _FLAGS = {"decomposition": "stability_known", "injection": "injection_known"}
 
 
-def _plt():
-    from ..plotting import pyplot as plt
-
-    return plt()
-
-
 def top_cells(cells_dir, n: int = 10, columns: Sequence[str] = TOP_COLUMNS):
-    """The ``n`` best-ranked cells of each closure (pandas DataFrame sorted by closure, rank, cell_id)."""
+    """Read the ``n`` best-ranked cells of each closure.
+
+    Parameters
+    ----------
+    cells_dir : str or Path
+        The ``cells.parquet`` folder.
+    n : int
+        Cells per closure.
+    columns : sequence of str
+        Columns to read (flags become ``yes``/``no``/``unknown``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Sorted by closure, rank and cell_id.
+    """
     import pyarrow.dataset as pads
 
     ds = pads.dataset(str(cells_dir), format="parquet")
@@ -50,7 +68,21 @@ def top_cells(cells_dir, n: int = 10, columns: Sequence[str] = TOP_COLUMNS):
 
 
 def sample_cells(cells_dir, columns: Sequence[str], max_rows: int = 20_000):
-    """A deterministic sample (every k-th row) of at most ~``max_rows`` cells, read part by part."""
+    """Read a deterministic sample (every k-th row) of at most ~``max_rows`` cells, read part by part.
+
+    Parameters
+    ----------
+    cells_dir : str or Path
+        The ``cells.parquet`` folder.
+    columns : sequence of str
+        Columns to read.
+    max_rows : int
+        Upper bound (approximately) on the rows returned.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
     import pandas as pd
     import pyarrow.parquet as pq
 
@@ -64,98 +96,6 @@ def sample_cells(cells_dir, columns: Sequence[str], max_rows: int = 20_000):
     return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=list(columns))
 
 
-def _labels(selection):
-    rows = []
-    for el in selection.electrodes:
-        for lab in el.labels:
-            rows.append(f"{el.name} ({el.role[0].upper()}, {lab})" if el.soc.size > 1 else f"{el.name} ({el.role})")
-    return rows
-
-
-def heatmap(values: np.ndarray, selection, path, *, title: str, cbar: str, diverging: bool = True):
-    """Heatmap of an (E, M, K) interface array: rows electrode/state, columns electrolyte."""
-    plt = _plt()
-    E, M, K = values.shape
-    mat = values.transpose(1, 2, 0).reshape(M * K, E)
-    rows = _labels(selection)
-    cols = [r.name for r in selection.electrolytes]
-    fig, ax = plt.subplots(figsize=(min(4.5 + 0.7 * E, 18), min(2.4 + 0.32 * M * K, 18)))
-    finite = np.isfinite(mat)
-    vmax = 1.0
-    if diverging:
-        vmax = float(np.nanmax(np.abs(mat))) if finite.any() else 1.0
-        im = ax.imshow(mat, cmap="RdBu_r", vmin=-vmax, vmax=vmax, aspect="auto")
-    else:
-        im = ax.imshow(mat, cmap="viridis", aspect="auto")
-    fig.colorbar(im, ax=ax, label=cbar)
-    if E <= 40 and M * K <= 60:
-        ax.set_xticks(range(E), cols, rotation=45, ha="right", fontsize=8)
-        ax.set_yticks(range(M * K), rows, fontsize=7)
-        if E * M * K <= 400:
-            for i in range(M * K):
-                for j in range(E):
-                    v = mat[i, j]
-                    dark = np.isfinite(v) and (abs(v) > 0.6 * vmax if diverging else False)
-                    ax.text(j, i, "n/a" if not np.isfinite(v) else f"{v:.2f}", ha="center", va="center", fontsize=6,
-                            color="white" if dark else "black")
-    else:
-        ax.set_xlabel(f"electrolytes ({E})")
-        ax.set_ylabel(f"electrode states ({M * K})")
-    import textwrap
-
-    ax.set_title("\n".join(textwrap.wrap(title, 60)), fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
-    return Path(path)
-
-
-def pareto_plot(sample, front, px: str, py: str, path, title: str = "", sampled: bool = False):
-    """Scatter of (a sample of) the cells and the Pareto set (both axes minimised)."""
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(6.4, 4.8))
-    s = sample[np.isfinite(sample[px]) & np.isfinite(sample[py])]
-    ax.scatter(s[px], s[py], s=6, c="#9e9e9e", alpha=0.5, label=f"cells with both values ({len(s)}{', sampled' if sampled else ''})", lw=0)
-    f = front[np.isfinite(front[px]) & np.isfinite(front[py])].sort_values([px, py])
-    ax.plot(f[px], f[py], "o-", color="#d62728", ms=4, lw=1, label=f"Pareto set ({len(f)})")
-    if len(f) <= 12:
-        for _, r in f.iterrows():
-            ax.annotate(f"{r['anode']}|{r['electrolyte']}|{r['cathode']}", (r[px], r[py]), fontsize=6,
-                        xytext=(3, 3), textcoords="offset points")
-    both = np.concatenate([s[px].to_numpy(float), f[px].to_numpy(float)])
-    both = both[np.isfinite(both)]
-    if both.size and both.min() > 0 and both.max() / both.min() > 100:
-        ax.set_xscale("log")
-    ax.set_xlabel(px)
-    ax.set_ylabel(py)
-    ax.set_title(title or "Pareto set (both minimised)", fontsize=10)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
-    return Path(path)
-
-
-def uncertainty_plot(mc, path, top_k: int, n: int = 15, metric: str = "score"):
-    """Score 5–95 % ranges and medians of the ``n`` cells most likely to rank in the top k."""
-    plt = _plt()
-    key = f"p_top_{top_k}"
-    d = mc.sort_values([key, "score_p50"], ascending=[False, True], kind="stable").head(n).iloc[::-1]
-    fig, ax = plt.subplots(figsize=(7, 0.35 * len(d) + 1.5))
-    y = np.arange(len(d))
-    ax.hlines(y, d["score_p05"], d["score_p95"], color="#1f77b4", lw=3, alpha=0.6, label="5–95 %")
-    ax.plot(d["score_p50"], y, "k|", ms=10, label="median")
-    ax.set_yticks(y, [f"{a}|{e}|{c}  P={p:.2f}" for a, e, c, p in zip(d["anode"], d["electrolyte"], d["cathode"],
-                                                                         d[key])], fontsize=7)
-    ax.set_xlabel(metric)
-    ax.set_title(f"Monte Carlo score distributions; P = P(rank ≤ {top_k})", fontsize=10)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
-    return Path(path)
-
-
 def _fmt(v):
     if isinstance(v, (bool, np.bool_)):
         return "yes" if v else "no"
@@ -167,6 +107,19 @@ def _fmt(v):
 
 
 def markdown_table(df, columns: Sequence[str] | None = None) -> str:
+    """Format a DataFrame as a Markdown table (floats to 4 significant digits, NaN as n/a, booleans yes/no).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The rows.
+    columns : sequence of str, optional
+        Columns to show (default: all).
+
+    Returns
+    -------
+    str
+    """
     cols = list(columns or df.columns)
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for _, r in df.iterrows():
@@ -175,7 +128,26 @@ def markdown_table(df, columns: Sequence[str] | None = None) -> str:
 
 
 def write_report(out, summary: dict, top, figures: dict, mc=None) -> Path:
-    """``out/report.md``: inputs, what could not be computed, counts, best cells, Pareto set, figures."""
+    """Write ``out/report.md``: inputs, what could not be computed, counts, best cells, Pareto set, figures.
+
+    Parameters
+    ----------
+    out : str or Path
+        Output folder.
+    summary : dict
+        From :func:`build_summary` (with ``uncertainty`` when ``mc`` is given).
+    top : pandas.DataFrame
+        The best cells (:func:`top_cells`).
+    figures : dict of str to path
+        Figure files by key.
+    mc : pandas.DataFrame, optional
+        The Monte Carlo table.
+
+    Returns
+    -------
+    Path
+        The report.
+    """
     from ..profile import atomic_write
 
     out = Path(out)
@@ -227,12 +199,171 @@ def write_report(out, summary: dict, top, figures: dict, mc=None) -> Path:
           "* `cells.parquet/` — one row per anode, electrolyte, cathode and closure, with score, rank and Pareto flag",
           "* `ranked_cells.csv` — the best cells of each closure; `summary.json` — this report's numbers", ""]
     L += ["## Approximations", "",
-          "* Interface steps follow φ0 = φ0^Li(SE) + (Φ_M − Φ_Li)/e − U_M with no interface dipole (MODEL.md §2); "
-          "every number is only as good as the library values and their sources (see `ssbands materials`).",
-          "* The SCL is the semi-infinite two-defect layer (MODEL.md §3); R_SCL·A needs the SE's ionic "
-          "transport data and is NaN without them.",
+          "* Interface steps follow φ0 = φ0^Li(SE) + (Φ_M − Φ_Li)/e − U_M with no interface dipole "
+          "(Swift & Qi, Phys. Rev. Lett. 122, 167701, 2019); every number is only as good as the library values "
+          "and their sources (see `ssbands materials`).",
+          "* The SCL is the semi-infinite two-defect layer (Swift, Swift & Qi, Nat. Comput. Sci. 1, 212, 2021); "
+          "R_SCL·A needs the SE's ionic transport data and is NaN without them.",
           "* Cells pair the anode's and cathode's states in order (capacity-balanced sweep between the "
           "discharged and charged ends), so 'worst case over the range' is over those paired states.", ""]
     path = out / "report.md"
     atomic_write(path, lambda p: p.write_text("\n".join(L), encoding="utf-8"))
     return path
+
+
+def write_ranked_cells(out, top_n: int):
+    """Write ``ranked_cells.csv`` (the 10 × ``top_n`` best cells of each closure).
+
+    Parameters
+    ----------
+    out : str or Path
+        Output folder holding ``cells.parquet``.
+    top_n : int
+        Best cells per closure in the summary (the file holds ten times as many).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The ``top_n`` best cells of each closure (:func:`top_cells`), for the summary and the report.
+    """
+    from ..profile import atomic_write
+
+    out = Path(out)
+    top = top_cells(out / CELLS, top_n)
+    ranked = top_cells(out / CELLS, 10 * top_n)
+    atomic_write(out / "ranked_cells.csv", lambda p: ranked.to_csv(p, index=False))
+    return top
+
+
+def _counts(sel: Selection, res: dict) -> dict:
+    return {"anodes": len(sel.anodes), "electrolytes": len(sel.electrolytes), "cathodes": len(sel.cathodes),
+            "not_computed": len(sel.skipped), "interfaces": res["n_interfaces"], "cells": res["n_cells"],
+            "feasible": res["n_feasible"], "score_nan": res["n_score_nan"], "pareto": res["n_pareto"],
+            "interface_chunks": res["interface_chunks"], "cell_chunks": res["cell_chunks"],
+            "interface_chunks_reused": res["interface_chunks_reused"],
+            "cell_chunks_reused": res["cell_chunks_reused"]}
+
+
+def build_summary(out, sel: Selection, res: dict, top, *, temperature_K: float, mu_li_se_eV: float | None,
+                  n_states: int) -> dict:
+    """Build the JSON summary of a screen (before Monte Carlo, figures and the report are added).
+
+    Parameters
+    ----------
+    out : str or Path
+        Output folder.
+    sel : Selection
+        The materials.
+    res : dict
+        From :func:`~ssbands.screening.pipeline.run_screen`.
+    top : pandas.DataFrame
+        The best cells (:func:`top_cells`).
+    temperature_K : float
+        Temperature, K.
+    mu_li_se_eV : float or None
+        μ_Li of the SE bulk for the extrinsic closure, eV vs Li metal.
+    n_states : int
+        Electrode states per electrode.
+
+    Returns
+    -------
+    dict
+        Version, settings, counts, materials, electrode states (Li fraction, potential in V, work
+        function in eV), what was not computed, objective, best cells, executor, files, timings (s).
+    """
+    out = Path(out)
+    obj = res["objective"]
+    return {
+        "ssbands_version": __version__, "out": str(out), "temperature_K": float(temperature_K),
+        "closures": list(res["closures"]), "mu_li_se_eV": mu_li_se_eV, "n_states": n_states,
+        "counts": _counts(sel, res),
+        "materials": {"anodes": [e.name for e in sel.anodes], "electrolytes": [r.name for r in sel.electrolytes],
+                      "cathodes": [e.name for e in sel.cathodes]},
+        "electrode_states": [{"electrode": e.name, "role": e.role, "state": list(e.labels),
+                              "li_fraction": e.li_fraction.tolist(), "potential_V": e.potential_V.tolist(),
+                              "work_function_eV": e.work_function_eV.tolist()} for e in sel.electrodes],
+        "not_computed": [dict(s) for s in sel.skipped], "partial": [dict(p) for p in sel.partial],
+        "objective": {"text": obj.text, "metric": obj.metric, "constraints": list(obj.constraints),
+                      "description": obj.describe()},
+        "pareto_columns": res["pareto_columns"],
+        "top": top.to_dict(orient="records"),
+        "executor": {"kind": res["executor"], "workers": res["n_workers"]},
+        "files": {"interfaces": str(out / "interfaces.parquet"), "cells": str(out / CELLS),
+                  "ranked": str(out / "ranked_cells.csv"), "summary": str(out / "summary.json")},
+        "timings": res["timings"],
+    }
+
+
+def _pareto_figure(out: Path, res: dict) -> Path:
+    import pyarrow.dataset as pads
+
+    px, py = res["pareto_columns"]
+    cols = ["anode", "electrolyte", "cathode", "closure", px, py, "pareto"]
+    sample = sample_cells(out / CELLS, cols)
+    front = pads.dataset(str(out / CELLS), format="parquet").to_table(
+        columns=cols, filter=pads.field("pareto")).to_pandas()
+    for c in ("anode", "electrolyte", "cathode"):
+        front[c] = front[c].astype(str)
+    return pareto_plot(sample, front, px, py, out / "pareto.png", sampled=len(sample) < res["n_cells"])
+
+
+def write_figures(out, sel: Selection, res: dict, mc=None, top_k: int = 3) -> dict:
+    """Write the figures of a screen.
+
+    Parameters
+    ----------
+    out : str or Path
+        Output folder holding ``cells.parquet``.
+    sel : Selection
+        The materials.
+    res : dict
+        From :func:`~ssbands.screening.pipeline.run_screen` (its ``ifc`` arrays: φ0 in V, R_SCL·A in Ω cm²).
+    mc : pandas.DataFrame, optional
+        The Monte Carlo table (adds ``uncertainty.png``).
+    top_k : int
+        k of the Monte Carlo P(top k).
+
+    Returns
+    -------
+    dict of str to Path
+        ``interface_steps`` (``heatmap_phi0.png``), ``interface_resistance`` (``heatmap_R_scl.png``,
+        when any R_SCL is known), ``pareto`` (``pareto.png``) and ``uncertainty`` (``uncertainty.png``).
+    """
+    out = Path(out)
+    ifc = res["ifc"]
+    figs = {"interface_steps": heatmap(
+        ifc["phi0_V"], sel, out / "heatmap_phi0.png", cbar="φ0 (V): SE bulk minus interface",
+        title="Interface step φ0 screened by the electrolyte's SCL (rows: electrode, A/C role, state)")}
+    if np.isfinite(ifc["R_scl_ohm_cm2"]).any():
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lr = np.log10(ifc["R_scl_ohm_cm2"])
+        figs["interface_resistance"] = heatmap(lr, sel, out / "heatmap_R_scl.png", diverging=False,
+                                               cbar="log10(R_SCL·A / Ω cm²)",
+                                               title="SCL resistance (n/a: no transport data)")
+    figs["pareto"] = _pareto_figure(out, res)
+    if mc is not None:
+        figs["uncertainty"] = uncertainty_plot(mc, out / "uncertainty.png", top_k, metric=res["objective"].metric)
+    return figs
+
+
+def write_summary(out, summary: dict) -> dict:
+    """Write ``summary.json`` (plain JSON types, no NaN) atomically.
+
+    Parameters
+    ----------
+    out : str or Path
+        Output folder.
+    summary : dict
+        From :func:`build_summary` and the later steps of a screen.
+
+    Returns
+    -------
+    dict
+        The summary as written (NumPy and pandas values converted to plain types).
+    """
+    from ..profile import atomic_write, to_jsonable
+
+    summary = to_jsonable(summary)
+    text = json.dumps(summary, indent=2, allow_nan=False)
+    atomic_write(Path(out) / "summary.json", lambda p: p.write_text(text, encoding="utf-8"))
+    return summary

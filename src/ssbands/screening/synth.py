@@ -27,13 +27,13 @@ _X = [0.0, 0.25, 0.5, 0.75, 1.0]
 
 
 def _falling(rng, hi, lo):
-    """A strictly decreasing 5-point curve from ``hi`` to ``lo`` (random convex/concave shape)."""
+    """Draw a strictly decreasing 5-point curve from ``hi`` to ``lo`` (random convex/concave shape)."""
     w = np.sort(rng.uniform(0.0, 1.0, 3))[::-1]
     return [float(hi)] + [float(lo + (hi - lo) * v) for v in w] + [float(lo)]
 
 
 def synthetic_library(n_electrodes: int, n_electrolytes: int, seed: int = 0, unknown_fraction: float = 0.0) -> dict:
-    """The ``materials:`` mapping of a synthetic library (a plain dict, ready for YAML).
+    """Draw the ``materials:`` mapping of a synthetic library (a plain dict, ready for YAML).
 
     Parameters
     ----------
@@ -60,8 +60,8 @@ def synthetic_library(n_electrodes: int, n_electrolytes: int, seed: int = 0, unk
             u = _falling(rng, rng.uniform(0.4, 1.6), rng.uniform(0.02, 0.3))
             phi_top = rng.uniform(3.0, 4.9)
             phi_end = rng.uniform(2.9, 3.3)
-            wf = {"kind": "table", "x": list(_X), "values": [round(v, 5) for v in _falling(rng, phi_top, min(phi_end, phi_top - 0.05))],
-                  "source": src}
+            wf_values = _falling(rng, phi_top, min(phi_end, phi_top - 0.05))
+            wf = {"kind": "table", "x": list(_X), "values": [round(v, 5) for v in wf_values], "source": src}
             cap = float(10 ** rng.uniform(22.3, 23.3))
         else:
             name = f"SynCathode{i // 2 + 1:0{width}d}"

@@ -4,7 +4,8 @@ Parameters that sources disagree on are perturbed additively, one draw per mater
 per sample, from a uniform distribution on [−w, +w] (``distribution="normal"``: standard deviation w):
 
 * ``work_function_eV`` — every electrode's Φ (all its states shift together; the reference Φ_Li is
-  Li metal's own draw, so Li|SE steps stay at φ0^Li as they must); MODEL.md §6 quotes spreads up to 0.3 eV;
+  Li metal's own draw, so Li|SE steps stay at φ0^Li as they must); values from different sources
+  differ by up to ~0.3 eV;
 * ``phi0_li_V`` — every electrolyte's φ0^Li (e.g. DFT functional dependence);
 * ``dipole_V`` — an interface dipole δ per electrode|electrolyte pair (default 0, rarely known).
 
@@ -18,21 +19,36 @@ the table exactly. Memory is samples × cells × 8 bytes (capped at ``max_values
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
+from pathlib import Path
 
 import numpy as np
 
 from ..errors import InputError
 from .cells import Objective, combine, rank_scores, score_class
-from .interfaces import Selection, compute_interfaces
+from .interfaces import compute_interfaces
+from .selection import Selection
+from .store import to_parquet_bytes, write_bytes
 
-__all__ = ["monte_carlo", "SPREAD_FIELDS", "parse_spreads"]
+__all__ = ["monte_carlo", "monte_carlo_outputs", "SPREAD_FIELDS", "parse_spreads"]
 
 SPREAD_FIELDS = ("work_function_eV", "phi0_li_V", "dipole_V")
 
 
 def parse_spreads(items) -> dict:
-    """``["work_function_eV=0.3", ...]`` or ``"a=0.3,b=0.1"`` → ``{field: width}`` (validated)."""
+    """Parse spreads: ``["work_function_eV=0.3", ...]`` or ``"a=0.3,b=0.1"`` → ``{field: width}``.
+
+    Parameters
+    ----------
+    items : str, sequence of str, mapping or None
+        ``FIELD=WIDTH`` items (comma-separated allowed) or a mapping; fields from :data:`SPREAD_FIELDS`,
+        widths in V or eV (≥ 0).
+
+    Returns
+    -------
+    dict of str to float
+        Validated widths (empty for None).
+    """
     if items is None:
         return {}
     if isinstance(items, Mapping):
@@ -62,6 +78,80 @@ def parse_spreads(items) -> dict:
     return out
 
 
+def _draw_shifts(rng, sel: Selection, n_samples: int, spreads: Mapping[str, float], distribution: str):
+    """Draw the shifts of every sample in a fixed order.
+
+    Electrode work functions ``wf`` (S, M) and Li's ``li`` (S,) in eV, electrolyte φ0^Li ``p0`` (S, E)
+    and dipoles ``dip`` (S, E, M) in V.
+    """
+
+    def draw(width, shape):
+        if distribution == "uniform":
+            return rng.uniform(-width, width, size=shape)
+        return rng.normal(0.0, width, size=shape)
+
+    electrodes = sel.electrodes
+    names = sorted({e.name.lower() for e in electrodes} | {"li"})
+    col = {n: i for i, n in enumerate(names)}
+    S, E = n_samples, len(sel.electrolytes)
+    # fixed draw order: work functions, phi0_li, dipoles (each drawn even at width 0 so adding a field
+    # never changes the others' draws)
+    wf = draw(spreads.get("work_function_eV", 0.0), (S, len(names)))
+    p0 = draw(spreads.get("phi0_li_V", 0.0), (S, E))
+    dp = draw(spreads.get("dipole_V", 0.0), (S, E, len(names)))
+    m_idx = np.array([col[e.name.lower()] for e in electrodes])
+    return {"wf": wf[:, m_idx], "li": wf[:, col["li"]], "p0": p0, "dip": dp[:, :, m_idx]}
+
+
+def _sample_scores(sel: Selection, closures: tuple, obj: Objective, shifts: dict, *, top_k: int, mu_li_se_eV,
+                   temperature_K: float):
+    """Scores and ranks of every cell in every sample, and per cell the feasible and top-k counts."""
+    Q, E, A, C = len(closures), len(sel.electrolytes), len(sel.anodes), len(sel.cathodes)
+    n_cells = Q * E * A * C
+    electrodes = sel.electrodes
+    wf_shift, li_shift, p0, dip = shifts["wf"], shifts["li"], shifts["p0"], shifts["dip"]
+    S = li_shift.shape[0]
+    need_r = obj.metric.startswith("R_")
+    scores = np.empty((S, n_cells))
+    feas = np.zeros(n_cells)
+    top = np.zeros(n_cells)
+    ranks = np.empty((S, n_cells), np.int32)
+    anode_idx, cathode_idx = np.arange(A), np.arange(A, A + C)
+    block = max(1, int(2_000_000 // max(1, E * len(electrodes) * electrodes[0].soc.size * Q)))
+    for s0 in range(0, S, block):
+        s1 = min(S, s0 + block)
+        res = compute_interfaces(electrodes, sel.electrolytes, sel.phi_li_eV, closures, mu_li_se_eV=mu_li_se_eV,
+                                 temperature_K=temperature_K, dipole_V=dip[s0:s1],
+                                 work_function_shift_eV=wf_shift[s0:s1], phi0_li_shift_V=p0[s0:s1],
+                                 phi_li_shift_eV=li_shift[s0:s1], resistance=need_r)
+        for j in range(s1 - s0):
+            ifc = {k: res[k][j] for k in ("phi0_V", "R_scl_ohm_cm2", "window_violation_V", "decomposition_code",
+                                          "injection_code")}
+            ifc["potential_V"] = res["potential_V"]
+            for q in range(Q):
+                cols = combine(ifc, anode_idx, cathode_idx, q, slice(None), slice(None), slice(None), obj)
+                lo, hi = q * E * A * C, (q + 1) * E * A * C
+                sc = cols["score"]
+                cl = score_class(sc, cols["feasible"])
+                r = rank_scores(sc, cl)
+                scores[s0 + j, lo:hi] = sc
+                ranks[s0 + j, lo:hi] = r
+                feas[lo:hi] += cols["feasible"]
+                top[lo:hi] += r <= top_k
+    return scores, ranks, feas, top
+
+
+def _score_statistics(scores: np.ndarray):
+    """Per-cell mean, standard deviation and 5/50/95 % quantiles over the samples (NaN-aware)."""
+    n_cells = scores.shape[1]
+    with np.errstate(invalid="ignore"):
+        qs = np.nanpercentile(scores, [5, 50, 95], axis=0) if np.any(~np.isnan(scores)) else \
+            np.full((3, n_cells), np.nan)
+        mean = np.nanmean(scores, axis=0) if np.any(~np.isnan(scores)) else np.full(n_cells, np.nan)
+        std = np.nanstd(scores, axis=0) if np.any(~np.isnan(scores)) else np.full(n_cells, np.nan)
+    return mean, std, qs
+
+
 def monte_carlo(selection: Selection, closures=("minimum-interface",), objective="max-abs-phi0", *,
                 n_samples: int = 200, seed: int = 0, spreads: Mapping[str, float] | None = None,
                 distribution: str = "uniform", top_k: int = 3, mu_li_se_eV: float | None = None,
@@ -71,7 +161,7 @@ def monte_carlo(selection: Selection, closures=("minimum-interface",), objective
     Parameters
     ----------
     selection : Selection
-        The screen's materials (:func:`~.interfaces.select_materials`).
+        The screen's materials (:func:`~.selection.select_materials`).
     closures, objective, mu_li_se_eV, temperature_K
         As for the screen.
     n_samples : int
@@ -110,57 +200,11 @@ def monte_carlo(selection: Selection, closures=("minimum-interface",), objective
         raise InputError(f"Monte Carlo over {n_cells} cells x {n_samples} samples needs more than {max_values} stored "
                          "scores; screen fewer materials or use fewer samples")
     rng = np.random.default_rng(seed)
-
-    def draw(width, shape):
-        if distribution == "uniform":
-            return rng.uniform(-width, width, size=shape)
-        return rng.normal(0.0, width, size=shape)
-
-    electrodes = sel.electrodes
-    names = sorted({e.name.lower() for e in electrodes} | {"li"})
-    col = {n: i for i, n in enumerate(names)}
+    shifts = _draw_shifts(rng, sel, n_samples, spreads, distribution)
+    scores, ranks, feas, top = _sample_scores(sel, closures, obj, shifts, top_k=top_k, mu_li_se_eV=mu_li_se_eV,
+                                              temperature_K=temperature_K)
     S = n_samples
-    # fixed draw order: work functions, phi0_li, dipoles (each drawn even at width 0 so adding a field
-    # never changes the others' draws)
-    wf = draw(spreads.get("work_function_eV", 0.0), (S, len(names)))
-    p0 = draw(spreads.get("phi0_li_V", 0.0), (S, E))
-    dp = draw(spreads.get("dipole_V", 0.0), (S, E, len(names)))
-    m_idx = np.array([col[e.name.lower()] for e in electrodes])
-    wf_shift = wf[:, m_idx]
-    li_shift = wf[:, col["li"]]
-    dip = dp[:, :, m_idx]
-    need_r = obj.metric.startswith("R_")
-    scores = np.empty((S, n_cells))
-    feas = np.zeros(n_cells)
-    top = np.zeros(n_cells)
-    ranks = np.empty((S, n_cells), np.int32)
-    anode_idx, cathode_idx = np.arange(A), np.arange(A, A + C)
-    block = max(1, int(2_000_000 // max(1, E * len(electrodes) * electrodes[0].soc.size * Q)))
-    for s0 in range(0, S, block):
-        s1 = min(S, s0 + block)
-        res = compute_interfaces(electrodes, sel.electrolytes, sel.phi_li_eV, closures, mu_li_se_eV=mu_li_se_eV,
-                                 temperature_K=temperature_K, dipole_V=dip[s0:s1],
-                                 work_function_shift_eV=wf_shift[s0:s1], phi0_li_shift_V=p0[s0:s1],
-                                 phi_li_shift_eV=li_shift[s0:s1], resistance=need_r)
-        for j in range(s1 - s0):
-            ifc = {k: res[k][j] for k in ("phi0_V", "R_scl_ohm_cm2", "window_violation_V", "decomposition_code",
-                                          "injection_code")}
-            ifc["potential_V"] = res["potential_V"]
-            for q in range(Q):
-                cols = combine(ifc, anode_idx, cathode_idx, q, slice(None), slice(None), slice(None), obj)
-                lo, hi = q * E * A * C, (q + 1) * E * A * C
-                sc = cols["score"]
-                cl = score_class(sc, cols["feasible"])
-                r = rank_scores(sc, cl)
-                scores[s0 + j, lo:hi] = sc
-                ranks[s0 + j, lo:hi] = r
-                feas[lo:hi] += cols["feasible"]
-                top[lo:hi] += r <= top_k
-    with np.errstate(invalid="ignore"):
-        qs = np.nanpercentile(scores, [5, 50, 95], axis=0) if np.any(~np.isnan(scores)) else \
-            np.full((3, n_cells), np.nan)
-        mean = np.nanmean(scores, axis=0) if np.any(~np.isnan(scores)) else np.full(n_cells, np.nan)
-        std = np.nanstd(scores, axis=0) if np.any(~np.isnan(scores)) else np.full(n_cells, np.nan)
+    mean, std, qs = _score_statistics(scores)
     q_, e_, a_, c_ = (g.ravel() for g in np.meshgrid(np.arange(Q), np.arange(E), np.arange(A), np.arange(C),
                                                       indexing="ij"))
     columns = {
@@ -173,3 +217,40 @@ def monte_carlo(selection: Selection, closures=("minimum-interface",), objective
     info = {"n_samples": S, "seed": seed, "spreads": spreads, "distribution": distribution, "top_k": top_k,
             "objective": obj.text}
     return {"columns": columns, "info": info}
+
+
+def monte_carlo_outputs(out, selection: Selection, closures, objective, *, n_samples: int, seed: int,
+                        spreads: Mapping[str, float], distribution: str = "uniform", top_k: int = 3,
+                        mu_li_se_eV: float | None = None, temperature_K: float = 300.0, top_n: int = 10):
+    """Run :func:`monte_carlo` for a screen and write ``out/uncertainty.parquet``.
+
+    Parameters
+    ----------
+    out : str or Path
+        Output folder.
+    selection, closures, objective, n_samples, seed, spreads, distribution, top_k, mu_li_se_eV, temperature_K
+        As for :func:`monte_carlo` (μ_Li,SE in eV vs Li metal, temperature in K, spreads in V or eV).
+    top_n : int
+        Cells listed in ``most_likely_top``.
+
+    Returns
+    -------
+    info : dict
+        The summary's ``uncertainty`` entry: settings, ``file`` and ``most_likely_top`` (the ``top_n``
+        cells most likely to rank in the top k).
+    table : pandas.DataFrame
+        The table as written (label columns as str).
+    """
+    import pandas as pd
+
+    mc = monte_carlo(selection, closures, objective, n_samples=n_samples, seed=seed, spreads=spreads,
+                     distribution=distribution, top_k=top_k, mu_li_se_eV=mu_li_se_eV, temperature_K=temperature_K)
+    path = Path(out) / "uncertainty.parquet"
+    write_bytes(path, to_parquet_bytes(mc["columns"]))
+    df = pd.read_parquet(path)
+    for c in ("anode", "electrolyte", "cathode", "closure"):
+        df[c] = df[c].astype(str)
+    key = f"p_top_{top_k}"
+    best = df.sort_values([key, "score_p50"], ascending=[False, True], kind="stable").head(top_n)
+    info = {**mc["info"], "file": str(path), "most_likely_top": best.to_dict(orient="records")}
+    return info, df
