@@ -45,7 +45,6 @@ GROUNDS = ("cathode", "anode")
 _LAYER_KEYS = {"material", "role", "thickness_nm", "name", "li_fraction", "branch"}
 _TOP_KEYS = {"temperature_K", "ground", "closure", "mu_li_se_eV", "tip_work_function_eV", "layer", "interface",
              "title", "library", "extrinsic_defects"}
-_DEFECT_KEYS = {"file", "synthesis_mu_li_eV", "synthesis_temperature_K", "quench", "li_species"}
 _IFACE_KEYS = {"left", "right", "dipole_V"}
 DEFAULT_TIP_WORK_FUNCTION_EV = 5.65
 
@@ -328,7 +327,9 @@ class Stack:
         if data.get("extrinsic_defects") is not None:
             if mu_se is not None:
                 raise InputError(f"{source}: give either mu_li_se_eV or [extrinsic_defects], not both")
-            mu_se, origin = _mu_li_from_defects(data["extrinsic_defects"], num("temperature_K", 300.0), source)
+            from ..defects import mu_li_from_defect_table
+
+            mu_se, origin = mu_li_from_defect_table(data["extrinsic_defects"], num("temperature_K", 300.0), source)
         stack = cls(layers=tuple(layers), dipoles=dipoles, temperature_K=num("temperature_K", 300.0),
                     ground=data.get("ground", "cathode"), closure=data.get("closure", "minimum-interface"),
                     mu_li_se_eV=mu_se, mu_li_se_origin=origin,
@@ -354,31 +355,6 @@ class Stack:
             if v is not None:
                 data[k] = v
         return cls.from_dict(data, library, source=str(path))
-
-
-def _mu_li_from_defects(raw, temperature_K: float, source: str) -> tuple[float, str]:
-    """μ_Li of the SE bulk under extrinsic control from a defect model ([extrinsic_defects] table)."""
-    w = f"{source}: [extrinsic_defects]"
-    if not isinstance(raw, Mapping):
-        raise InputError(f"{w}: expected a table with 'file' and 'synthesis_mu_li_eV'")
-    bad = set(raw) - _DEFECT_KEYS
-    if bad or "file" not in raw or "synthesis_mu_li_eV" not in raw:
-        raise InputError(f"{w}: needs 'file' (defect YAML, ssbands or py-sc-fermi format) and 'synthesis_mu_li_eV'; "
-                         f"optional 'synthesis_temperature_K', 'quench', 'li_species'; got {sorted(raw)}")
-    from ..defects import DefectSystem, extrinsic_mu_li_from_defects
-
-    path = Path(str(raw["file"]))
-    if not path.is_absolute() and source not in ("<dict>", "<python>"):
-        path = Path(source).parent / path
-    system = DefectSystem.from_yaml(path)
-    r = extrinsic_mu_li_from_defects(system, float(raw["synthesis_mu_li_eV"]), temperature_K=temperature_K,
-                                     synthesis_temperature_K=raw.get("synthesis_temperature_K"),
-                                     quench=raw.get("quench"), li_species=raw.get("li_species"))
-    t_s = raw.get("synthesis_temperature_K")
-    where_from = f"defect model {path} (synthesis mu_Li {raw['synthesis_mu_li_eV']} eV"
-    if t_s:
-        where_from += f", T_s {t_s} K"
-    return float(r.mu_li_eV), f"{where_from}; E_F = {r.fermi_level_eV:.4f} eV above the VBM)"
 
 
 def fuller2021_stack(library: Library | None = None, **conditions) -> Stack:

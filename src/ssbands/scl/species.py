@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.interpolate import CubicHermiteSpline
 
+from .._numerics import CARRIER_STATISTICS, band_carrier_density, fermi_dirac_half
 from ..constants import E_CHARGE, EPS0, PER_CM3, kT_eV
 from ..errors import InputError
 from .firstintegral import SCLResult, softplus
@@ -49,36 +50,6 @@ _GL_W16 = 0.5 * _GL_W16
 _GL_X6, _GL_W6 = np.polynomial.legendre.leggauss(6)
 _GL_X6 = 0.5 * (_GL_X6 + 1.0)
 _GL_W6 = 0.5 * _GL_W6
-_SQRT_PI = np.sqrt(np.pi)
-
-
-# --------------------------------------------------------------------------------------- F_{1/2}
-def fermi_dirac_half(eta, derivative: bool = False):
-    r"""Normalised complete Fermi–Dirac integral F_{1/2}(η) = (2/√π) ∫_0^∞ √t /(1 + e^{t−η}) dt.
-
-    Vectorised; relative accuracy ≈ 1e-12 for −∞ < η < 10⁴ (composite Gauss–Legendre in u = √t,
-    panels placed around the Fermi edge). F_{1/2}(η) → e^η for η → −∞ and (4/3√π) η^{3/2} for
-    η → ∞. With ``derivative=True`` also returns dF_{1/2}/dη = F_{−1/2}(η).
-    """
-    eta = np.asarray(eta, float)
-    e = eta[..., None]
-    ep = np.maximum(e, 0.0)
-    # panel edges in t (relative to the Fermi edge), then u = sqrt(t)
-    offs = np.array([-60.0, -12.0, -4.0, 0.0, 4.0, 12.0, 60.0])
-    edges_t = np.concatenate([np.zeros(e.shape), np.maximum(ep + offs, 0.0)], axis=-1)
-    edges_t[..., -1] = ep[..., 0] + 60.0
-    edges_u = np.sqrt(edges_t)
-    a, b = edges_u[..., :-1], edges_u[..., 1:]
-    u = a[..., None] + (b - a)[..., None] * _GL_X16  # (..., panels, 16)
-    t = u * u
-    x = t - e[..., None]
-    occ = np.exp(-softplus(x))  # 1/(1+e^{t-η})
-    w = (b - a)[..., None] * _GL_W16
-    f = (4.0 / _SQRT_PI) * np.sum(w * t * occ, axis=(-1, -2))
-    if not derivative:
-        return f
-    d = (4.0 / _SQRT_PI) * np.sum(w * t * occ * np.exp(-softplus(-x)), axis=(-1, -2))
-    return f, d
 
 
 # --------------------------------------------------------------------------------------- species
@@ -160,7 +131,7 @@ class _Band:
 
     def __post_init__(self):
         kind = type(self).__name__
-        if self.statistics not in ("boltzmann", "fermi-dirac", "auto"):
+        if self.statistics not in CARRIER_STATISTICS:
             raise InputError(f"{kind}: statistics must be 'boltzmann', 'fermi-dirac' or 'auto', got {self.statistics!r}")
         if not (np.isfinite(self.effective_dos_cm3) and self.effective_dos_cm3 > 0):
             raise InputError(f"{kind}: effective_dos_cm3 must be > 0, got {self.effective_dos_cm3!r}")
@@ -173,22 +144,15 @@ class _Band:
         raise NotImplementedError
 
     def concentration(self, psi_V, temperature_K=300.0, derivative: bool = False):
+        """n(ψ) in cm⁻³ (and dn/dψ in cm⁻³/V with ``derivative=True``) at potential ψ (V) and T (K)."""
         psi0 = np.asarray(psi_V, float)
         psi = np.atleast_1d(psi0)
         kt = kT_eV(temperature_K)
         eta, deta = self._eta(psi, kt)
-        if self.statistics == "boltzmann":
-            f = np.exp(eta)
-            d = f
-        else:
-            f = np.exp(eta)
-            d = f.copy()
-            fd = eta > -25.0 if self.statistics == "auto" else np.ones(eta.shape, bool)
-            if np.any(fd):
-                ff, dd = fermi_dirac_half(eta[fd], derivative=True)
-                f[fd], d[fd] = ff, dd
-        c = (self.effective_dos_cm3 * f).reshape(psi0.shape)
-        return (c, (self.effective_dos_cm3 * d * deta).reshape(psi0.shape)) if derivative else c
+        if not derivative:
+            return band_carrier_density(eta, self.effective_dos_cm3, self.statistics).reshape(psi0.shape)
+        c, dc = band_carrier_density(eta, self.effective_dos_cm3, self.statistics, derivative=True)
+        return c.reshape(psi0.shape), (dc * deta).reshape(psi0.shape)
 
 
 @dataclass(frozen=True)
