@@ -15,7 +15,7 @@ PYSCF = "examples/defects/li_electrolyte_toy_pyscfermi.yaml"
 
 
 def test_fermi_json(capsys):
-    code, out, _ = run(capsys, "fermi", TOY, "--json", "--temperature", "350", "--library", "ignored.yaml")
+    code, out, _ = run(capsys, "fermi", TOY, "--json", "--temperature", "350")
     assert code in (0, None)
     d = json.loads(out)
     assert {"fermi_level_eV", "concentrations_cm3", "electrons_cm3", "holes_cm3", "temperature_K"} <= set(d)

@@ -18,8 +18,7 @@ DATA = Path(__file__).resolve().parent / "data" / "kpfm"
 
 
 def test_info_json(capsys):
-    rc, out, _ = run(capsys, "kpfm", "info", str(DATA / "asylum_cypher_P0089OP0027.ibw"), "--json",
-                     "--library", "unused.yaml")
+    rc, out, _ = run(capsys, "kpfm", "info", str(DATA / "asylum_cypher_P0089OP0027.ibw"), "--json")
     d = json.loads(out)
     assert rc == 0 and d["format"] == "asylum-ibw" and d["potential_channel"] is None
     assert d["channels"][0] == {**d["channels"][0], "title": "HeightRetrace", "unit": "m",

@@ -7,48 +7,44 @@ from __future__ import annotations
 
 import click
 
-from .errors import InputError
-
-
-def _parse_mu(values) -> dict[str, float]:
-    mu = {}
-    for item in values:
-        if "=" not in item:
-            raise InputError(f"--mu {item!r}: expected ELEMENT=EV, e.g. --mu Li=-1.5")
-        el, val = item.split("=", 1)
-        try:
-            mu[el.strip()] = float(val)
-        except ValueError:
-            raise InputError(f"--mu {item!r}: {val!r} is not a number (eV)") from None
-    return mu
+from .options import FiniteFloat, KeyValueFloat, json_option
+from .output import emit_json
 
 
 @click.command("fermi")
 @click.argument("input_file", metavar="INPUT.yaml", type=click.Path(dir_okay=False))
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-@click.option("--temperature", "temperature_K", type=float, default=None,
+@json_option()
+@click.option("--temperature", "temperature_K", type=FiniteFloat(positive=True, unit=" K"), default=None,
               help="Temperature in K (default: the file's 'temperature').")
 @click.option("--mu", "mu", multiple=True, metavar="ELEMENT=EV",
+              type=KeyValueFloat("expected ELEMENT=EV, e.g. --mu Li=-1.5", " (eV)"),
               help="Chemical potential in eV vs the elemental reference (mu_Li = 0: bcc Li); repeatable.")
 @click.option("--dos-file", type=click.Path(dir_okay=False), default=None,
               help="DOS file (SC-Fermi totdos.dat format) when the YAML has no inline DOS.")
-@click.option("--library", type=click.Path(), default=None, hidden=False,
-              help="Accepted for uniformity with the other commands; not used.")
-def fermi(input_file, as_json, temperature_K, mu, dos_file, library):
+def fermi(input_file, as_json, temperature_K, mu, dos_file):
     """Self-consistent Fermi level and defect/carrier concentrations of INPUT.yaml.
 
     INPUT.yaml is a py-sc-fermi input (bandgap, temperature, nelect, volume, dos/edos or a
     totdos.dat next to it, defect_species) with optional ssbands keys (bands: parabolic,
     stoichiometry, chemical_potentials). The Fermi level is reported above the VBM.
+    \f
+    Parameters
+    ----------
+    input_file : str
+        The defect input YAML file.
+    as_json : bool
+        Print the solution as one JSON object instead of a table.
+    temperature_K : float or None
+        Temperature, K (None: the file's).
+    mu : tuple of (str, float)
+        Chemical potentials, eV vs the elemental references (``--mu Li=-1.5``).
+    dos_file : str or None
+        DOS file (totdos.dat format) when the YAML has no inline DOS.
     """
-    from .cli import emit_json
-    from .defects import DefectSystem
+    from ..defects import DefectSystem
 
-    del library
-    if temperature_K is not None and not (temperature_K > 0 and temperature_K < float("inf")):
-        raise InputError(f"--temperature must be a finite number > 0 K, got {temperature_K!r}")
     system = DefectSystem.from_yaml(input_file, dos_file=dos_file)
-    sol = system.solve(mu_eV=_parse_mu(mu), temperature_K=temperature_K)
+    sol = system.solve(mu_eV=dict(mu), temperature_K=temperature_K)
     d = sol.to_dict()
     d["input"] = str(input_file)
     if as_json:

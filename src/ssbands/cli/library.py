@@ -1,0 +1,49 @@
+"""``ssbands library synth``: write a synthetic library of fictitious materials (for benchmarks)."""
+
+from __future__ import annotations
+
+import click
+
+from .options import FINITE_FLOAT, json_option, out_file_option
+from .output import emit_json
+
+
+@click.group(name="library")
+def library():
+    """Material libraries: synthetic libraries for benchmarks."""
+
+
+@library.command(name="synth")
+@click.option("--n-electrodes", type=click.IntRange(0), required=True,
+              help="electrodes (half anode-like, half cathode-like)")
+@click.option("--n-electrolytes", type=click.IntRange(0), required=True, help="electrolytes")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--unknown-fraction", type=FINITE_FLOAT, default=0.0, show_default=True,
+              help="fraction of electrolytes with one SCL parameter 'unknown'")
+@out_file_option("library YAML to write", required=True)
+@json_option(None)
+def synth(n_electrodes, n_electrolytes, seed, unknown_fraction, out_file, as_json):
+    """Write a library of FICTITIOUS materials with plausible random values (for benchmarks).
+
+    \f
+    Parameters
+    ----------
+    n_electrodes, n_electrolytes : int
+        How many electrodes (half anode-like, half cathode-like) and electrolytes.
+    seed : int
+        Random seed.
+    unknown_fraction : float
+        Fraction of electrolytes with one SCL parameter "unknown" (0 to 1).
+    out_file : str
+        The library YAML file to write.
+    as_json : bool
+        Print ``{"file", "n_electrodes", "n_electrolytes", "seed"}`` as JSON instead of text.
+    """
+    from ..screening.synth import write_synthetic_library
+
+    p = write_synthetic_library(out_file, n_electrodes, n_electrolytes, seed, unknown_fraction)
+    info = {"file": str(p), "n_electrodes": n_electrodes, "n_electrolytes": n_electrolytes, "seed": seed}
+    if as_json:
+        emit_json(info)
+    else:
+        click.echo(f"wrote {p}: {n_electrodes} electrodes, {n_electrolytes} electrolytes (seed {seed})")
