@@ -64,8 +64,8 @@ def main():
     ap.add_argument("--repeats", type=int, default=7)
     a = ap.parse_args()
     pinned = pin_one_core()
-    from ssbands.equilibrium import solve
-    from ssbands.stack import fuller2021_stack
+    from ssbands.cell import solve
+    from ssbands.cell import fuller2021_stack
 
     st = fuller2021_stack()
     sweep = np.linspace(0.0, 4.0, 100)

@@ -36,7 +36,7 @@ def main():
     ap.add_argument("--repeat", type=int, default=7)
     args = ap.parse_args()
     from ssbands.kpfm.fit import _apply, _Model, fit, model_dcpd
-    from ssbands.stack import fuller2021_stack
+    from ssbands.cell import fuller2021_stack
 
     stack = dataclasses.replace(fuller2021_stack(closure="extrinsic", mu_li_se_eV=-1.5),
                                 dipoles={("LixSi", "LiPON"): 0.2})

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from ssbands import plotting
-from ssbands.equilibrium import solve, summary
-from ssbands.stack import Stack
+from ssbands.cell import solve, summary
+from ssbands.cell import Stack
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE.parent / "docs" / "figures"

@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 
 from ssbands.constants import kT_eV
-from ssbands.equilibrium import SSBandsWarning, electrode_state, reachable_ocv_range, solve, summary
+from ssbands.errors import SSBandsWarning
+from ssbands.cell import electrode_state, reachable_ocv_range, solve, summary
 from ssbands.errors import InputError
 from ssbands.materials import load_library
-from ssbands.stack import Stack, fuller2021_stack
+from ssbands.cell import Stack, fuller2021_stack
 
 LIB = load_library()
 OCVS = np.array([0.0, 0.5, 1.0, 2.0, 3.0, 3.35, 3.75, 4.0])
@@ -308,7 +309,7 @@ def test_ocv_out_of_range_and_bad_arguments():
 
 
 def test_interface_resistances_in_the_result():
-    from ssbands.resistance import interface_resistance
+    from ssbands.scl.resistance import interface_resistance
 
     ds = solve(fuller2021_stack(), np.array([1.0, 3.0]))
     phi0 = ds["iface_phi0_V"].values

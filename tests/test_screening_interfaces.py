@@ -9,14 +9,14 @@ import pandas as pd
 import pytest
 
 from ssbands.cli import main
-from ssbands.equilibrium import solve, summary
+from ssbands.cell import solve, summary
 from ssbands.materials import load_library
-from ssbands.resistance import interface_resistance
+from ssbands.scl.resistance import interface_resistance
 from ssbands.scl import first_integral
 from ssbands.scl.interlayer import phi0_from_library
 from ssbands.screening import screen, select_materials
 from ssbands.screening.synth import write_synthetic_library
-from ssbands.stack import Stack
+from ssbands.cell import Stack
 
 COMPUTABLE_SE = {"LLZO", "LiPON", "LiF", "Li2CO3", "Li2O(111)", "Li2O(110)"}
 

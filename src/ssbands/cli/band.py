@@ -51,8 +51,8 @@ def band(stack_file, ocv, closure, mu_li_se, ground, reference_ocv, as_json, plo
     library_file : str or None
         User library YAML file (adds or overrides materials; replaces the stack file's ``library``).
     """
-    from ..equilibrium import solve, summary
-    from ..stack import Stack
+    from ..cell import solve, summary
+    from ..cell import Stack
 
     lib = user_library(library_file)
     overrides = {"closure": closure, "mu_li_se_eV": mu_li_se, "ground": ground}
@@ -86,7 +86,7 @@ def print_summary(s: dict) -> None:
     Parameters
     ----------
     s : dict
-        :func:`ssbands.equilibrium.summary` of one state (energies in eV, potentials in V).
+        :func:`ssbands.cell.summary` of one state (energies in eV, potentials in V).
     """
     click.echo(f"OCV {s['ocv_V']:.4f} V  closure {s['closure']}  ground {s['ground']}  T {s['temperature_K']:g} K")
     click.echo(f"energies: {s['energy_reference']}")

@@ -40,8 +40,8 @@ def demo(out_dir, as_json, fmt, library_file):
     """
     import numpy as np
 
-    from ..equilibrium import solve, summary
-    from ..stack import fuller2021_stack
+    from ..cell import solve, summary
+    from ..cell import fuller2021_stack
 
     t0 = time.perf_counter()
     out = Path(out_dir)

@@ -337,7 +337,7 @@ def fit(source, stack_file, params, set_values, front_layer, weights, x_range, c
     """
     from ..kpfm.fit import fit as fit_model
     from ..kpfm.fit import load_measured, parse_params
-    from ..stack import Stack
+    from ..cell import Stack
 
     lib = user_library(library_file)
     stack = Stack.from_toml(stack_file, lib, closure=closure, mu_li_se_eV=mu_li_se)

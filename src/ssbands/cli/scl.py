@@ -134,7 +134,7 @@ def _resistance(mat, phi0, params, temperature, diffusivity, conductivity) -> di
     when the library's data cannot give it (e.g. an activation energy unknown away from 300 K), the
     result is ``{"resistance_note": why}``.
     """
-    from ..resistance import interface_resistance, scl_resistance
+    from ..scl.resistance import interface_resistance, scl_resistance
 
     if diffusivity is not None or conductivity is not None:
         rr = scl_resistance(phi0, *params, temperature, diffusivity_cm2_s=diffusivity,

@@ -98,7 +98,7 @@ def extrinsic_mu_li_from_defects(system: DefectSystem, mu_li_eV: float, *, tempe
 
        Without quenching this returns ``mu_li_eV`` itself (a consistency check).
 
-    In the band diagram (:mod:`ssbands.equilibrium`) the SE's ε_F above its VBM and its
+    In the band diagram (:mod:`ssbands.cell`) the SE's ε_F above its VBM and its
     μ_Li are tied by ε_F = μ_Li,SE + IP + eφ0^Li − Φ_Li; the μ_Li returned here is what the
     ``extrinsic`` closure takes as ``mu_li_se_eV``.
 

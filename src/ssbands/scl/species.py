@@ -74,7 +74,7 @@ class ChargedSpecies:
     concentration_cm3 : float or None
         Fixed concentration of a frozen species, cm⁻³ (≥ 0).
     diffusivity_cm2_s : float or None
-        Diffusivity D, cm²/s (used for the ionic conductivity, :mod:`ssbands.resistance`).
+        Diffusivity D, cm²/s (used for the ionic conductivity, :mod:`ssbands.scl.resistance`).
     """
 
     name: str

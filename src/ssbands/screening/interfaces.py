@@ -9,7 +9,7 @@ with Φ_Li the library's Li work function and δ an optional interface dipole (d
 screened by a semi-infinite two-defect space-charge layer in the SE (Swift, Swift & Qi, Nat. Comput.
 Sci. 1, 212, 2021), solved for the whole batch at once with :func:`ssbands.scl.first_integral` (σ,
 differential capacitance, saturated width, tail screening length), and its resistance R_SCL·A and the
-bulk ratio come from :func:`ssbands.resistance.interface_resistance` where the library has the SE's
+bulk ratio come from :func:`ssbands.scl.resistance.interface_resistance` where the library has the SE's
 transport data.
 
 Flags:
@@ -73,7 +73,7 @@ def _stack_states(electrodes: Sequence[ElectrodeStates]):
 
 def _scl_resistance(electrolytes: Sequence[ElectrolyteRecord], phi0: np.ndarray, T: float, compute: bool) -> dict:
     """R_SCL·A, the bulk resistance over the same length (Ω cm²) and their ratio; NaN without transport data."""
-    from ..resistance import interface_resistance
+    from ..scl.resistance import interface_resistance
 
     Rs = np.full(phi0.shape, np.nan)
     Rb = np.full(phi0.shape, np.nan)
