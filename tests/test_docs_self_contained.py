@@ -13,7 +13,7 @@ REPO = Path(__file__).resolve().parents[1]
 # docs/api.md is generated from the docstrings by docs/make_api.py (kept up to date by test_docs.py)
 GENERATED = {REPO / "docs" / "api.md"}
 TEXT_SUFFIXES = {".md", ".py", ".yaml", ".yml", ".toml", ".txt"}
-FORBIDDEN = re.compile(r"MODEL\.md|ARCHITECTURE\.md|shared/design|\bissues?\s*#?\s*\d+|\bissue:", re.IGNORECASE)
+FORBIDDEN = re.compile(r"\bMODEL\.md|(?<!docs/)\bARCHITECTURE\.md|shared/design|\b[Ii]ssues?\s*#?\s*\d+|\b[Ii]ssue:")
 
 
 def _hand_written() -> list[Path]:
