@@ -71,7 +71,10 @@ MAX_FUNCTION_LINES = 120
 TABLE_FRACTION = 0.5
 MIN_TABLE_LINES = 3
 
-RULES = ("module-length", "function-length", "cli-import", "private-import", "import-cycle")
+RULES = ("module-length", "function-length", "cli-import", "private-import", "import-cycle", "design-citation")
+
+#: Citations of design files outside the repository or of issue numbers (code and docs cite papers).
+DESIGN_CITATION = re.compile(r"\bMODEL\.md|\bARCHITECTURE\.md|shared/design|\b[Ii]ssues?\s*#?\s*\d+")
 
 _CLI_COMPONENT = re.compile(r"(^|_)cli(_|$)")
 _FUNCTION_NODES = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -553,6 +556,23 @@ def check_import_cycles(modules: dict[str, Module]) -> list[Violation]:
 # ----------------------------------------------------------------------------- driver
 
 
+def check_design_citations(module: Module) -> list[Violation]:
+    """Flag citations of design files outside the repository or of issue numbers in a module's text.
+
+    Parameters
+    ----------
+    module : Module
+        The module to check.
+
+    Returns
+    -------
+    list[Violation]
+        One violation per offending line.
+    """
+    return [Violation(module.display, i, "design-citation", f"cites {m.group(0)!r}; cite a paper instead")
+            for i, line in enumerate(module.source.splitlines(), 1) if (m := DESIGN_CITATION.search(line))]
+
+
 def check_tree(root: Path, package: str = "ssbands") -> list[Violation]:
     """Run every rule on the package ``root/package``.
 
@@ -575,6 +595,7 @@ def check_tree(root: Path, package: str = "ssbands") -> list[Violation]:
         out += check_function_length(module)
         out += check_cli_imports(module, package)
         out += check_private_imports(module, modules)
+        out += check_design_citations(module)
     out += check_import_cycles(modules)
     return sorted(out)
 

@@ -1,6 +1,6 @@
 """Physical constants and the project's conventions, in one place.
 
-Conventions (MODEL.md §1), used by every module:
+Conventions, used by every module:
 
 * Energies are *electron* energies in eV (higher = less bound), measured from the Fermi level
   of the grounded terminal (E_F(ground) = 0) unless a result says otherwise.
@@ -13,7 +13,7 @@ Conventions (MODEL.md §1), used by every module:
   potential that the space-charge layers screen (the inner potential up to a constant surface
   potential per material, taken as zero).
 * Work function ``Phi = E_vac - E_F``.
-* KPFM: ``CPD = (Phi_tip - E_vac) / e`` (sample-bias convention, MODEL.md §4).
+* KPFM: ``CPD = (Phi_tip - E_vac) / e`` (sample-bias convention; Melitz et al., Surf. Sci. Rep. 66, 1 (2011)).
 """
 
 from __future__ import annotations

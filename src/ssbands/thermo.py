@@ -1,10 +1,10 @@
-"""Thermodynamics of the electrodes and the electrolyte's Li chemical potential (MODEL.md §1-2).
+"""Thermodynamics of the electrodes and the electrolyte's Li chemical potential.
 
 * Electrode open-circuit potential ``U(x)`` vs Li/Li⁺ over Li fraction ``x`` (constant, 7th-order
   polynomial with optional singular terms, or a table with a dilute-limit Nernst extension below its
   voltage range), and ``mu_Li = -U`` (eV).
 * Work function Φ(x) (constant or tabulated).
-* The electrolyte's Li chemical potential under the two closures of MODEL.md §2.
+* The electrolyte's Li chemical potential under the two closures (Swift & Qi, Phys. Rev. Lett. 122, 167701 (2019)).
 
 Everything is vectorised over numpy arrays.
 """

@@ -1,4 +1,6 @@
-r"""Analytic approximations of a space-charge layer: checks, not the answer (MODEL.md §3).
+r"""Analytic approximations of a space-charge layer: checks, not the answer.
+
+The exact layer is the first integral of Swift, Swift & Qi, Nat. Comput. Sci. 1, 212 (2021).
 
 Dimensionless variables as in :mod:`ssbands.scl.firstintegral`: ξ = x/λ, f = e(φ∞ − φ)/kT, tail
 (Debye) length ℓ = (1 + B)/sqrt(2B) in units of λ.
@@ -90,7 +92,7 @@ class TwoZone:
     ell: np.ndarray  # tail length / λ
     debye_scale_m: np.ndarray  # λ
     slope0: np.ndarray  # |f'(0)|
-    saturated_width_m: np.ndarray  # λ |f'(0)| (the definition of MODEL.md §3, as in first_integral)
+    saturated_width_m: np.ndarray  # λ |f'(0)| (as in first_integral)
     saturated_zone_end_m: np.ndarray  # λ ξ1, where the parabola meets the tail (0: no saturated zone)
     sigma_C_per_m2: np.ndarray
     kt: np.ndarray

@@ -1,4 +1,6 @@
-r"""Finite electrolytes and overlapping space-charge layers: a 1D boundary-value solve (MODEL.md §3).
+r"""Finite electrolytes and overlapping space-charge layers: a 1D boundary-value solve.
+
+The two-defect model is that of Swift, Swift & Qi, Nat. Comput. Sci. 1, 212 (2021).
 
 The stack is a list of :class:`Region` s (an interlayer, an electrolyte, ...) between two electrodes.
 The unknown is the electrostatic potential φ(x) (V, any common reference); region X holds the species
@@ -71,7 +73,7 @@ class Region:
 
 def two_defect_region(name, thickness_nm, site_density_cm3, defect_energy_eV, permittivity, alpha=0.1,
                       temperature_K=300.0, bulk_potential_V=0.0, diffusivity_cm2_s=None) -> Region:
-    """A region holding the two-defect (Li_i⁺, V_Li⁻) model of MODEL.md §3."""
+    """A region holding the two-defect (Li_i⁺, V_Li⁻) model (Swift, Swift & Qi 2021)."""
     sp = SpeciesSet(two_defect_species(site_density_cm3, defect_energy_eV, alpha, diffusivity_cm2_s),
                     permittivity, temperature_K)
     return Region(name, thickness_nm, sp, bulk_potential_V)
@@ -438,7 +440,8 @@ def solve_interlayer_stack(interlayer: SpeciesSet, interlayer_nm: float, phi0_in
 
     Potentials are measured from the electrode's (φ(0) = 0). ``phi0_interlayer_V`` and
     ``phi0_electrolyte_V`` are the steps each material would screen alone against this electrode
-    (φ0(M|X) of MODEL.md §2), i.e. the bulk potentials of the two materials. At the junction φ and
+    (φ0(M|X) of :func:`ssbands.interface.interface_step`), i.e. the bulk potentials of the two
+    materials. At the junction φ and
     D are continuous. ``electrolyte_nm`` defaults to 40 Debye lengths of the electrolyte (at least 5 nm);
     its far end sits at its bulk potential.
     """

@@ -1,4 +1,6 @@
-r"""Semi-infinite Poisson–Fermi–Dirac space-charge layer from its exact first integral (MODEL.md §3).
+r"""Semi-infinite Poisson–Fermi–Dirac space-charge layer from its exact first integral.
+
+Model: Swift, Swift & Qi, Nat. Comput. Sci. 1, 212 (2021).
 
 Two oppositely charged Li defects (interstitial Li_i⁺, vacancy V_Li⁻) with site density N,
 saturation α and formation energy E_f0 at the neutral bulk potential::
@@ -238,7 +240,8 @@ def _profile_table(af0, lnB, sp_b, fmin, d1=0.04, d2=0.16):
     """Table of ξ(f), ln f and d ln f/dξ at nodes from |f0| down to fmin.
 
     Δ ln f = d1 below f = 4, Δf = d2 above, ξ by 4-point Gauss–Legendre per panel in u = ln f.
-    Hermite interpolation on it is accurate to ~3e-8 V (measured against the direct quadrature of :meth:`SpaceChargeLayer.position`).
+    Hermite interpolation on it is accurate to ~3e-8 V (measured against the direct quadrature of
+    :meth:`SpaceChargeLayer.position`).
     """
     c = _LN4 + lnB - 2.0 * sp_b  # ln[4B/(1+B)²] ≤ 0
     lo = math.log(fmin)

@@ -1,4 +1,4 @@
-r"""Interlayer design (Swift, Swift & Qi, Nat. Comput. Sci. 1, 212 (2021); MODEL.md §3).
+r"""Interlayer design (Swift, Swift & Qi, Nat. Comput. Sci. 1, 212 (2021)).
 
 An interlayer I between an electrode M and a solid electrolyte screens its own step φ0(M|I). Its
 potential measured from the electrode's, V(x) = φ(x) − φ(0) = φ0 + [φ(x) − φ∞], rises (for φ0 > 0)

@@ -1,4 +1,4 @@
-r"""Interface resistance from the space-charge layer and charge transfer (MODEL.md §5).
+r"""Interface resistance from the space-charge layer and charge transfer.
 
 * **SCL resistance** (series integral, Nernst–Einstein)::
 

@@ -1,4 +1,6 @@
-r"""General charged species in an electrolyte and their semi-infinite space-charge layer (MODEL.md §3).
+r"""General charged species in an electrolyte and their semi-infinite space-charge layer.
+
+Generalises the two-defect model of Swift, Swift & Qi, Nat. Comput. Sci. 1, 212 (2021).
 
 Every species' concentration is a function of the local potential ψ = φ − φ_ref alone (φ_ref: the
 reference potential of the species' energies, normally the neutral bulk), so the charge density
@@ -21,7 +23,7 @@ Species
       mobile:  c(ψ) = N / (1/α + exp[(E + z e ψ)/kT])        (Fermi–Dirac-like site statistics)
       frozen:  c(ψ) = c_fixed                                 (quenched; e.g. a dopant)
 
-  With z = ±1 and E = E_f0 the pair (Li_i⁺, V_Li⁻) is the two-defect model of MODEL.md §3.
+  With z = ±1 and E = E_f0 the pair (Li_i⁺, V_Li⁻) is the two-defect model of Swift, Swift & Qi (2021).
 * :class:`Electrons` / :class:`Holes` — band carriers from the band edges (E_C − E_F, E_F − E_V in the
   bulk, eV) and the effective densities of states, with Boltzmann statistics or the Fermi–Dirac
   integral F_{1/2} (``statistics="auto"`` switches to Fermi–Dirac where η > −25)::
@@ -132,7 +134,8 @@ class _Band:
     def __post_init__(self):
         kind = type(self).__name__
         if self.statistics not in CARRIER_STATISTICS:
-            raise InputError(f"{kind}: statistics must be 'boltzmann', 'fermi-dirac' or 'auto', got {self.statistics!r}")
+            raise InputError(f"{kind}: statistics must be 'boltzmann', 'fermi-dirac' or 'auto', "
+                             f"got {self.statistics!r}")
         if not (np.isfinite(self.effective_dos_cm3) and self.effective_dos_cm3 > 0):
             raise InputError(f"{kind}: effective_dos_cm3 must be > 0, got {self.effective_dos_cm3!r}")
         if not np.isfinite(self.offset_eV):
@@ -178,7 +181,7 @@ class Holes(_Band):
 
 
 def two_defect_species(site_density_cm3, defect_energy_eV, alpha=0.1, diffusivity_cm2_s=None):
-    """The (Li_i⁺, V_Li⁻) pair of MODEL.md §3 as a species list."""
+    """The (Li_i⁺, V_Li⁻) pair of the two-defect model (Swift, Swift & Qi 2021) as a species list."""
     return (ChargedSpecies("Li_i+", +1, site_density_cm3, defect_energy_eV, alpha, diffusivity_cm2_s=diffusivity_cm2_s),
             ChargedSpecies("V_Li-", -1, site_density_cm3, defect_energy_eV, alpha, diffusivity_cm2_s=diffusivity_cm2_s))
 
@@ -210,6 +213,7 @@ class SpeciesSet:
 
     @property
     def kt(self) -> float:
+        """Thermal energy kT in eV."""
         return float(kT_eV(self.temperature_K))
 
     @property
@@ -271,7 +275,7 @@ class SpeciesSet:
         return SpeciesSet(tuple(new), self.permittivity, self.temperature_K)
 
     def as_two_defect(self):
-        """(N, E_f0, α) when this set is exactly the symmetric (Li_i⁺, V_Li⁻) pair of MODEL.md §3, else None."""
+        """(N, E_f0, α) when this set is exactly the symmetric (Li_i⁺, V_Li⁻) pair, else None."""
         sp = self.species
         if (len(sp) == 2 and all(isinstance(s, ChargedSpecies) and s.mobile for s in sp)
                 and sorted(s.charge for s in sp) == [-1, 1]
@@ -281,8 +285,10 @@ class SpeciesSet:
         return None
 
     def layer(self, phi0_V: float):
-        """The semi-infinite layer screening φ0: the closed-form :class:`SpaceChargeLayer` for the two-defect
-        pair (faster), else :class:`GeneralLayer`. Both have ``potential``/``position``/``extent_nm``.
+        """The semi-infinite layer screening φ0.
+
+        The closed-form :class:`SpaceChargeLayer` for the two-defect pair (faster), else
+        :class:`GeneralLayer`. Both have ``potential``/``position``/``extent_nm``.
         """
         td = self.as_two_defect()
         if td is not None:
@@ -292,8 +298,10 @@ class SpeciesSet:
         return GeneralLayer(self, phi0_V)
 
     def saturated_rho(self, direction: float) -> float:
-        """|ρ(ψ → direction·∞)| in C/m³: mobile defects at their saturation (z·direction < 0) or absent;
-        ``inf`` when band carriers accumulate without bound in that direction.
+        """|ρ(ψ → direction·∞)| in C/m³.
+
+        Mobile defects at their saturation (z·direction < 0) or absent; ``inf`` when band carriers
+        accumulate without bound in that direction.
         """
         r = 0.0
         for s in self.species:
@@ -431,6 +439,7 @@ class GeneralLayer:
 
     @property
     def result(self) -> SCLResult:
+        """Scalars of this layer (:func:`first_integral_species`)."""
         return first_integral_species(self.species, self.phi0_V)
 
     @property

@@ -1,7 +1,8 @@
 """Synthetic material libraries of any size, with physically plausible random values (for benchmarks).
 
 Every value is drawn from a range typical of the real materials in the built-in library and the
-sources of MODEL.md §6 — the materials are **fictitious**; the file says so in every description.
+published sources (see the materials library) — the materials are **fictitious**; the file says so
+in every description.
 
 * Electrodes alternate between anode-like (OCV table falling from 0.4–1.6 V to 0.02–0.3 V over
   x = 0…1; work function 3.0–4.9 eV at x = 0 falling toward 2.9–3.3 eV when lithiated) and
