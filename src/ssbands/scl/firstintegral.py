@@ -513,20 +513,13 @@ def _batched_tables(af0, lnB, sp_b, f_min, d1=0.04, d2=0.16):
 
 
 def _row_search(table, n_valid, q):
-    """Row-wise ``searchsorted(table[k, :n_valid[k]], q, side="right")`` for a shared query vector q."""
-    n, P = table.shape
-    lo = np.zeros((n, q.size), int)
-    hi = np.broadcast_to(n_valid[:, None], (n, q.size)).copy()
-    rows = np.arange(n)[:, None]
-    for _ in range(max(int(P).bit_length(), 1) + 1):
-        active = lo < hi
-        if not active.any():
-            break
-        mid = (lo + hi) // 2
-        go = table[rows, np.minimum(mid, P - 1)] <= q[None, :]
-        lo = np.where(active & go, mid + 1, lo)
-        hi = np.where(active & ~go, mid, hi)
-    return lo
+    """Row-wise ``searchsorted(table[k, :n_valid[k]], q[k], side="right")`` (q shared or one row per table row).
+
+    numpy's binary search per row is faster than any vectorised bisection at every batch size measured
+    (4 to 200 rows); the tables themselves are built without a loop over rows.
+    """
+    q = np.broadcast_to(q, (table.shape[0], np.shape(q)[-1]))
+    return np.stack([np.searchsorted(table[k, :n_valid[k]], q[k], side="right") for k in range(table.shape[0])])
 
 
 def layer_profiles(phi0_V, site_density_cm3, defect_energy_eV, permittivity, alpha=0.1, temperature_K=300.0,
