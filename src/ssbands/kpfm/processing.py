@@ -27,6 +27,7 @@ import xarray as xr
 
 from ..errors import InputError
 from ..profile import make_profile
+from ._arrays import fill_gaps
 
 LEVELLING = ("none", "plane", "lines", "plane+lines")
 
@@ -304,8 +305,8 @@ def xcorr_shift(reference, signal, dx_nm: float = 1.0, max_shift_nm: float | Non
     if r.shape != s.shape or r.ndim != 1 or r.size < 4:
         raise InputError(f"cross-correlation needs two 1-D profiles of the same length (got {r.shape}, "
                          f"{s.shape})")
-    r = _fill(r)
-    s = _fill(s)
+    r = fill_gaps(r)
+    s = fill_gaps(s)
     if gradient:
         r, s = np.gradient(r), np.gradient(s)
     r = (r - r.mean()) / (r.std() or 1.0)
@@ -325,16 +326,6 @@ def xcorr_shift(reference, signal, dx_nm: float = 1.0, max_shift_nm: float | Non
         if den < 0:
             frac = 0.5 * (c[i - 1] - c[i + 1]) / den
     return float((lags[i] + frac) * dx_nm)
-
-
-def _fill(a):
-    ok = np.isfinite(a)
-    if ok.all():
-        return a
-    if not ok.any():
-        raise InputError("profile has no finite values")
-    idx = np.arange(a.size)
-    return np.interp(idx, idx[ok], a[ok])
 
 
 def align_to(profile: xr.Dataset, x_ref_nm, shift_nm: float) -> xr.Dataset:
@@ -379,7 +370,7 @@ def detect_steps(x_nm, values, n_steps: int | None = None, *, smooth_nm: float |
     from scipy.signal import find_peaks
 
     x = np.asarray(x_nm, float)
-    y = _fill(np.asarray(values, float))
+    y = fill_gaps(np.asarray(values, float))
     dx = float(np.median(np.diff(x)))
     sig = (smooth_nm / dx) if smooth_nm else 2.0
     d = np.abs(np.gradient(gaussian_filter1d(y, sig, mode="nearest"), x))
@@ -420,7 +411,7 @@ def segment(profile: xr.Dataset, boundaries_nm=None, names: Sequence[str] | None
     -------
     Profile with a ``layer`` coordinate and ``metadata["layer_boundaries_nm"]``.
     """
-    var = var or _main_var(profile)
+    var = var or main_variable(profile)
     x = profile["x"].values
     auto = boundaries_nm is None
     b = detect_steps(x, profile[var].values, n_steps) if auto else np.sort(np.asarray(boundaries_nm, float))
@@ -448,14 +439,42 @@ def _with_meta(ds: xr.Dataset, meta: dict) -> xr.Dataset:
     return ds
 
 
-def _main_var(profile: xr.Dataset) -> str:
+def main_variable(profile: xr.Dataset) -> str:
+    """The main variable of a measured Profile: ``delta_cpd_V``, else ``cpd_V`` (V), else ``value``.
+
+    Parameters
+    ----------
+    profile : xarray.Dataset
+        A measured Profile.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    InputError
+        If the profile has none of them.
+    """
     for v in ("delta_cpd_V", "cpd_V", "value"):
         if v in profile:
             return v
     raise InputError(f"profile has none of cpd_V / delta_cpd_V / value: {list(profile.data_vars)}")
 
 
-def _std_var(var: str) -> str:
+def std_variable(var: str) -> str:
+    """Name of the standard-deviation variable that goes with ``var`` (same unit).
+
+    Parameters
+    ----------
+    var : str
+        ``cpd_V``, ``cpd_base_V`` (→ ``std_V``), ``delta_cpd_V`` (→ ``delta_std_V``) or ``value`` (→ ``std``).
+
+    Returns
+    -------
+    str
+        The name, or ``""`` for any other variable.
+    """
     return {"cpd_V": "std_V", "value": "std", "delta_cpd_V": "delta_std_V", "cpd_base_V": "std_V"}.get(var, "")
 
 
@@ -502,10 +521,10 @@ def region_mean(profile: xr.Dataset, region, var: str | None = None) -> RegionMe
     so this is a lower bound; :func:`interface_step` can use the spread of the column means instead.
     A profile without counts is treated as one pixel per point.
     """
-    var = var or _main_var(profile)
+    var = var or main_variable(profile)
     sel = _region(profile, region)
     m = profile[var].values[sel].astype(float)
-    sv = _std_var(var)
+    sv = std_variable(var)
     s = profile[sv].values[sel].astype(float) if sv in profile else np.zeros_like(m)
     n = profile["count"].values[sel].astype(float) if "count" in profile else np.ones_like(m)
     ok = np.isfinite(m) & (n > 0)
@@ -534,7 +553,7 @@ def reference_to_base(profile: xr.Dataset, base) -> xr.Dataset:
     -------
     Profile with ``cpd_base_V`` added and ``metadata["base"]`` = {region, mean_V, sem_V}.
     """
-    var = _main_var(profile)
+    var = main_variable(profile)
     rm = region_mean(profile, base, var)
     out = profile.assign(cpd_base_V=(("x",), profile[var].values - rm.mean,
                                      {"units": "V", "long_name": "CPD relative to the base, CPD - CPD(base)"}))
@@ -553,18 +572,18 @@ def delta_cpd(profile: xr.Dataset, reference: xr.Dataset, *, align: bool = False
     (:func:`xcorr_shift`); otherwise the profile is interpolated onto the reference's x as is.
     The standard deviation is combined in quadrature: sqrt(std² + std_ref²).
     """
-    var, rvar = _main_var(profile), _main_var(reference)
+    var, rvar = main_variable(profile), main_variable(reference)
     xr_ = reference["x"].values
     shift = 0.0
     if align:
         x = profile["x"].values
-        y = np.interp(xr_, x, _fill(profile[var].values.astype(float)))
+        y = np.interp(xr_, x, fill_gaps(profile[var].values.astype(float)))
         dx = float(np.median(np.diff(xr_)))
         shift = xcorr_shift(reference[rvar].values, y, dx, max_shift_nm)
     p = align_to(profile, xr_, shift)
     d = p[var].values - reference[rvar].values
-    s1 = p[_std_var(var)].values if _std_var(var) in p else np.zeros_like(d)
-    s2 = reference[_std_var(rvar)].values if _std_var(rvar) in reference else np.zeros_like(d)
+    s1 = p[std_variable(var)].values if std_variable(var) in p else np.zeros_like(d)
+    s2 = reference[std_variable(rvar)].values if std_variable(rvar) in reference else np.zeros_like(d)
     meta = dict(p.ssb.metadata)
     meta["reference"] = reference.ssb.metadata.get("source_file", "reference profile")
     meta["processing"] = list(meta.get("processing", [])) + ["ΔCPD = CPD − CPD_ref (Eq. 9)"]
@@ -614,7 +633,7 @@ def interface_step(profile: xr.Dataset, left, right, *, var: str | None = None,
     Step
         e.g. ``0.257 ± 0.065 V``.
     """
-    var = var or _main_var(profile)
+    var = var or main_variable(profile)
     L, R = region_mean(profile, left, var), region_mean(profile, right, var)
     if estimator == "sem":
         sl, sr = L.sem, R.sem

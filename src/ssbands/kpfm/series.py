@@ -37,6 +37,7 @@ import xarray as xr
 
 from ..errors import InputError
 from ..profile import make_profile
+from ._arrays import fill_gaps
 
 _OCV_NAME = re.compile(r"(?i)(?:ocv[_\- ]?)?(-?\d+(?:[.p]\d+)?)\s*v(?![a-z])|ocv[_\- ]?(-?\d+(?:[.p]\d+)?)")
 
@@ -132,11 +133,11 @@ def _opt_float(doc, key, p):
 
 
 def _from_folder(folder: Path) -> SeriesSpec:
-    from .io import _EXT
+    from .io import EXTENSIONS
 
     scans = []
     for f in sorted(folder.iterdir()):
-        if not f.is_file() or (f.suffix.lower() not in _EXT and not re.fullmatch(r"\.\d{3}", f.suffix)):
+        if not f.is_file() or (f.suffix.lower() not in EXTENSIONS and not re.fullmatch(r"\.\d{3}", f.suffix)):
             continue
         m = _OCV_NAME.search(f.stem)
         if not m:
@@ -169,7 +170,7 @@ def operando_series(spec: SeriesSpec | str | Path) -> xr.Dataset:
         metadata lists the files, channels, reference and the alignment.
     """
     from .io import read
-    from .processing import _fill, average_rows, level_plane, map_to_profile, xcorr_shift
+    from .processing import average_rows, level_plane, map_to_profile, xcorr_shift
 
     if not isinstance(spec, SeriesSpec):
         spec = read_manifest(spec)
@@ -197,9 +198,9 @@ def operando_series(spec: SeriesSpec | str | Path) -> xr.Dataset:
         if use_topo:
             sig = [average_rows(level_plane(t.data)[0], None, _rows(spec))[0] for t in topo]
             xs = [p["x"].values for p in profiles]
-            sig = [np.interp(xref, x, _fill(sg)) for x, sg in zip(xs, sig)]
+            sig = [np.interp(xref, x, fill_gaps(sg)) for x, sg in zip(xs, sig)]
         else:
-            sig = [np.interp(xref, p["x"].values, _fill(p["cpd_V"].values)) for p in profiles]
+            sig = [np.interp(xref, p["x"].values, fill_gaps(p["cpd_V"].values)) for p in profiles]
         for i in range(len(scans)):
             if i != iref:
                 shifts[i] = xcorr_shift(sig[iref], sig[i], dx, spec.max_shift_nm)

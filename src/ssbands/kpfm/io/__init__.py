@@ -25,13 +25,14 @@ from ...errors import InputError
 from ._core import (CONVENTIONS, SAMPLE_BIAS, TIP_BIAS, UNKNOWN_CONVENTION, Channel, KPFMFile,
                     check_file, fail, si_unit)
 
-__all__ = ["read", "write", "detect_format", "KPFMFile", "Channel", "FORMATS", "WRITABLE",
+__all__ = ["read", "write", "detect_format", "KPFMFile", "Channel", "FORMATS", "WRITABLE", "EXTENSIONS",
            "SAMPLE_BIAS", "TIP_BIAS", "UNKNOWN_CONVENTION", "CONVENTIONS", "si_unit"]
 
 FORMATS = ("gwy", "ibw", "sxm", "3ds", "nanoscope", "park", "text", "npy")
 WRITABLE = ("npy", "text", "gwy")
 
-_EXT = {".gwy": "gwy", ".ibw": "ibw", ".sxm": "sxm", ".3ds": "3ds", ".spm": "nanoscope",
+#: Format name of each file extension (lower case), used when the first bytes do not tell.
+EXTENSIONS = {".gwy": "gwy", ".ibw": "ibw", ".sxm": "sxm", ".3ds": "3ds", ".spm": "nanoscope",
         ".npy": "npy", ".txt": "text", ".csv": "text", ".dat": "text", ".asc": "text",
         ".tif": "park", ".tiff": "park"}
 
@@ -57,8 +58,8 @@ def detect_format(path: str | Path) -> str:
     if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
         return "park"
     ext = p.suffix.lower()
-    if ext in _EXT:
-        return _EXT[ext]
+    if ext in EXTENSIONS:
+        return EXTENSIONS[ext]
     if re.fullmatch(r"\.\d{3}", ext):
         return "nanoscope"
     raise InputError(f"KPFM file {str(p)!r}: unsupported format (extension {ext or 'none'!r}); "
@@ -175,7 +176,7 @@ def write(path: str | Path, data, *, title: str = "CPD", unit: str = "V", size_m
 
 
 def _write(p, data, title, unit, size_m, convention, fmt):
-    fmt = fmt or _EXT.get(p.suffix.lower())
+    fmt = fmt or EXTENSIONS.get(p.suffix.lower())
     if fmt == "npy":
         from .text import write_npy
         return write_npy(p, data, title=title, unit=unit, size_m=size_m, convention=convention)
