@@ -1,4 +1,5 @@
-"""Operando series: scans at several OCVs → ΔCPD(x) per OCV on a common x axis (MODEL.md §4, Eq. 9).
+"""Operando series: scans at several OCVs → ΔCPD(x) per OCV on a common x axis (Eq. 9 of the KPFM
+perspective of Swift, Fuller, Talin, Qi et al.).
 
 A series is given by a manifest file (YAML or TOML) or a folder:
 
@@ -37,14 +38,26 @@ import xarray as xr
 
 from ..errors import InputError
 from ..profile import make_profile
-from ._arrays import fill_gaps
+from ._common import fill_gaps
 
 _OCV_NAME = re.compile(r"(?i)(?:ocv[_\- ]?)?(-?\d+(?:[.p]\d+)?)\s*v(?![a-z])|ocv[_\- ]?(-?\d+(?:[.p]\d+)?)")
 
 
 @dataclass(frozen=True)
 class Scan:
-    """One entry of a series: a file at an open-circuit voltage."""
+    """One entry of a series: a file at an open-circuit voltage.
+
+    Attributes
+    ----------
+    file : pathlib.Path
+        The KPFM file.
+    ocv_V : float
+        Open-circuit voltage of the scan (V).
+    channel : str, optional
+        Potential channel of this file (overrides the series' channel).
+    reference : bool
+        This is the reference scan of ΔCPD.
+    """
 
     file: Path
     ocv_V: float
@@ -54,6 +67,30 @@ class Scan:
 
 @dataclass(frozen=True)
 class SeriesSpec:
+    """A series as read from a manifest or a folder (see the module docstring for the keys).
+
+    Attributes
+    ----------
+    scans : tuple of Scan
+        The scans.
+    channel : str, optional
+        Potential channel of every file (default: each file's own choice).
+    pixel_size_nm : float, optional
+        Pixel size (nm) for files without a physical size.
+    convention : {"sample", "tip"}, optional
+        Sign convention when the files do not record it.
+    align : bool
+        Remove the x-drift by cross-correlation.
+    align_on : {"topography", "cpd"}
+        What the alignment correlates.
+    max_shift_nm : float, optional
+        Largest drift searched (nm).
+    rows : (int, int), optional
+        Profile region: rows ``[start, stop)`` of each map.
+    source : str
+        The manifest or folder.
+    """
+
     scans: tuple[Scan, ...]
     channel: str | None = None
     pixel_size_nm: float | None = None
@@ -69,7 +106,22 @@ _KEYS = {"channel", "pixel_size_nm", "convention", "align", "align_on", "max_shi
 
 
 def read_manifest(path: str | Path) -> SeriesSpec:
-    """Read a series manifest (YAML ``.yaml``/``.yml`` or TOML ``.toml``) or scan a folder."""
+    """Read a series manifest (YAML ``.yaml``/``.yml`` or TOML ``.toml``) or scan a folder.
+
+    Parameters
+    ----------
+    path : str or Path
+        The manifest (paths in it are relative to it), or a folder whose file names give the OCVs.
+
+    Returns
+    -------
+    SeriesSpec
+
+    Raises
+    ------
+    InputError
+        A missing or invalid manifest, unknown keys, a non-numeric OCV or size.
+    """
     p = Path(path)
     if p.is_dir():
         return _from_folder(p)
@@ -161,6 +213,11 @@ def _reference_index(scans) -> int:
 
 def operando_series(spec: SeriesSpec | str | Path) -> xr.Dataset:
     """ΔCPD(x) per OCV on the reference scan's x axis, as one Profile with dims ``(ocv, x)``.
+
+    Parameters
+    ----------
+    spec : SeriesSpec or str or Path
+        A series, or a manifest or folder for :func:`read_manifest`.
 
     Returns
     -------

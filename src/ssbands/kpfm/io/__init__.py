@@ -38,7 +38,23 @@ EXTENSIONS = {".gwy": "gwy", ".ibw": "ibw", ".sxm": "sxm", ".3ds": "3ds", ".spm"
 
 
 def detect_format(path: str | Path) -> str:
-    """Format name of ``path`` from its first bytes, then its extension."""
+    """Format name of ``path`` from its first bytes, then its extension.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+
+    Returns
+    -------
+    str
+        One of :data:`FORMATS`.
+
+    Raises
+    ------
+    InputError
+        If the file cannot be opened or its format is not supported.
+    """
     p = Path(path)
     try:
         with open(p, "rb") as fh:
@@ -96,6 +112,7 @@ def read(path: str | Path, channel: str | None = None, fmt: str | None = None,
     Parameters
     ----------
     path : str or Path
+        The file.
     channel : str, optional
         Name of the channel to use as the potential (case-insensitive), overriding the automatic
         choice by title and unit; an unknown name raises InputError listing the channels.
@@ -107,6 +124,7 @@ def read(path: str | Path, channel: str | None = None, fmt: str | None = None,
     Returns
     -------
     KPFMFile
+        Channels in SI base units (V, m, Hz, ...), scan size in m.
     """
     p = check_file(path)
     fmt = fmt or detect_format(p)
@@ -162,10 +180,18 @@ def write(path: str | Path, data, *, title: str = "CPD", unit: str = "V", size_m
     data : array_like, shape (ny, nx)
         Values in ``unit`` (SI base unit, e.g. V).
     title, unit : str
+        Channel title and the unit of ``data``.
     size_m : (float, float), optional
-        Physical size ``(x, y)`` in metres.
+        Physical size ``(x, y)`` in metres (required for ``.gwy``).
     convention : {"sample", "tip"}
         Sign convention recorded with the data (text and npy formats).
+    fmt : {"npy", "text", "gwy"}, optional
+        Force a format instead of the extension's.
+
+    Returns
+    -------
+    Path
+        The written file.
     """
     p = Path(path)
     out = _write(p, data, title, unit, size_m, convention, fmt)

@@ -144,7 +144,18 @@ def _calibrates_to_volts(entries: list[str]) -> str | None:
 
 
 def read_gwy(path: Path) -> KPFMFile:
-    """Read a Gwyddion ``.gwy`` file (all image channels)."""
+    """Read a Gwyddion ``.gwy`` file (all image channels).
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+
+    Returns
+    -------
+    KPFMFile
+        Channels in SI base units (V, m, Hz, ...), scan size in m.
+    """
     try:
         import gwyfile
     except ImportError:
@@ -216,7 +227,15 @@ def read_gwy(path: Path) -> KPFMFile:
 
 
 def write_gwy(path: Path, channels) -> None:
-    """Write ``[(title, unit, data (ny, nx), (sx_m, sy_m)), ...]`` as a Gwyddion file."""
+    """Write ``[(title, unit, data (ny, nx), (sx_m, sy_m)), ...]`` as a Gwyddion file.
+
+    Parameters
+    ----------
+    path : Path
+        The file to write.
+    channels : sequence of tuple
+        ``(title, unit, data, (sx_m, sy_m))``: data in ``unit`` (SI base unit), scan size in m.
+    """
     try:
         from gwyfile.objects import GwyContainer, GwyDataField, GwySIUnit
     except ImportError:

@@ -72,7 +72,18 @@ def _num(meta: dict, key: str):
 
 
 def read_ibw(path: Path) -> KPFMFile:
-    """Read an Asylum ``.ibw`` image (all layers as channels)."""
+    """Read an Asylum ``.ibw`` image (all layers as channels).
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+
+    Returns
+    -------
+    KPFMFile
+        Channels in SI base units (V, m, Hz, ...), scan size in m.
+    """
     try:
         from igor2 import binarywave
     except ImportError:

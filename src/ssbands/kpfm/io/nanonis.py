@@ -45,7 +45,18 @@ def _sxm_blocks(text: str) -> dict[str, str]:
 
 
 def read_sxm(path: Path) -> KPFMFile:
-    """Read a Nanonis ``.sxm`` scan (every channel, forward and backward)."""
+    """Read a Nanonis ``.sxm`` scan (every channel, forward and backward).
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+
+    Returns
+    -------
+    KPFMFile
+        Channels in SI base units (V, m, Hz, ...), scan size in m.
+    """
     raw = path.read_bytes()
     text, end = _header_text(path, raw, b":SCANIT_END:")
     start = raw.find(b"\x1a\x04", end, end + 200)
@@ -120,7 +131,18 @@ def _3ds_header(text: str) -> dict[str, str]:
 
 
 def read_3ds(path: Path) -> KPFMFile:
-    """Read a Nanonis ``.3ds`` grid: spectroscopy channels ``(ny, nx, points)`` and the sweep."""
+    """Read a Nanonis ``.3ds`` grid: spectroscopy channels ``(ny, nx, points)`` and the sweep.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+
+    Returns
+    -------
+    KPFMFile
+        Channels in SI base units (Δf in Hz), the bias sweep in V (``sweep``), scan size in m.
+    """
     try:
         import nanonispy
     except ImportError:

@@ -96,7 +96,18 @@ def _scan_size(s: str) -> tuple[float, float]:
 
 
 def read_nanoscope(path: Path) -> KPFMFile:
-    """Read every image of a Nanoscope file, scaled to SI units (see the module docstring)."""
+    """Read every image of a Nanoscope file, scaled to SI units (see the module docstring).
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+
+    Returns
+    -------
+    KPFMFile
+        Channels in SI base units (V, m, Hz, ...), scan size in m.
+    """
     raw = path.read_bytes()
     if not raw.startswith(b"\\*File list") and not raw.startswith(b"?*File list"):
         raise fail(path, "not a Nanoscope file (it does not start with '\\*File list')")

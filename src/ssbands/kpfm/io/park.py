@@ -28,7 +28,18 @@ def _wstr(b: bytes, off: int, nchar: int) -> str:
 
 
 def read_park(path: Path) -> KPFMFile:
-    """Read a Park Systems TIFF (one image per file)."""
+    """Read a Park Systems TIFF (one image per file).
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+
+    Returns
+    -------
+    KPFMFile
+        Channels in SI base units (V, m, Hz, ...), scan size in m.
+    """
     try:
         import tifffile
     except ImportError:

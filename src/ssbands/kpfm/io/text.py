@@ -106,7 +106,18 @@ def _finish(path, fmt, data, header, title, unit, src, notes, size):
 
 
 def read_text(path: Path) -> KPFMFile:
-    """Read a text/CSV map (see the module docstring)."""
+    """Read a text/CSV map (see the module docstring).
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+
+    Returns
+    -------
+    KPFMFile
+        Channels in SI base units (V, m, Hz, ...), scan size in m.
+    """
     if path.stat().st_size > _MAX_TEXT:
         raise fail(path, f"text file larger than {_MAX_TEXT // 2**20} MiB")
     raw = path.read_bytes()
@@ -159,7 +170,18 @@ def _isnum(t: str) -> bool:
 
 
 def read_npy(path: Path) -> KPFMFile:
-    """Read a 2-D ``.npy`` map (never with pickle) and its optional JSON side file."""
+    """Read a 2-D ``.npy`` map (never with pickle) and its optional JSON side file.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+
+    Returns
+    -------
+    KPFMFile
+        Channels in SI base units (V, m, Hz, ...), scan size in m.
+    """
     try:
         with open(path, "rb") as fh:
             data = np.load(fh, allow_pickle=False)
@@ -197,7 +219,28 @@ def read_npy(path: Path) -> KPFMFile:
 # ------------------------------------------------------------------------------------------ writers
 def write_text(path: Path, data, *, title="CPD", unit="V", size_m=None, convention="sample",
                delimiter=None) -> Path:
-    """Write a map as text with a ``key: value`` header (tab-separated; comma for ``.csv``)."""
+    """Write a map as text with a ``key: value`` header (tab-separated; comma for ``.csv``).
+
+    Parameters
+    ----------
+    path : Path
+        The file to write.
+    data : array_like, shape (ny, nx)
+        Values in ``unit``.
+    title, unit : str
+        Channel title and unit (SI base unit, e.g. V).
+    size_m : (float, float), optional
+        Scan size ``(x, y)`` in m.
+    convention : {"sample", "tip"}
+        Sign convention recorded in the header.
+    delimiter : str, optional
+        Column separator; tab, or comma for ``.csv``.
+
+    Returns
+    -------
+    Path
+        The written file.
+    """
     data = np.asarray(data, dtype=float)
     if data.ndim != 2:
         raise ValueError(f"data must be 2-D (ny, nx), got shape {data.shape}")
@@ -215,7 +258,26 @@ def write_text(path: Path, data, *, title="CPD", unit="V", size_m=None, conventi
 
 
 def write_npy(path: Path, data, *, title="CPD", unit="V", size_m=None, convention="sample") -> Path:
-    """Write a map as ``.npy`` plus a JSON side file ``NAME.npy.json`` with title, unit and size."""
+    """Write a map as ``.npy`` plus a JSON side file ``NAME.npy.json`` with title, unit and size.
+
+    Parameters
+    ----------
+    path : Path
+        The ``.npy`` file to write.
+    data : array_like, shape (ny, nx)
+        Values in ``unit``.
+    title, unit : str
+        Channel title and unit (SI base unit, e.g. V).
+    size_m : (float, float), optional
+        Scan size ``(x, y)`` in m.
+    convention : {"sample", "tip"}
+        Sign convention recorded in the side file.
+
+    Returns
+    -------
+    Path
+        The written ``.npy`` file.
+    """
     data = np.asarray(data, dtype=float)
     if data.ndim != 2:
         raise ValueError(f"data must be 2-D (ny, nx), got shape {data.shape}")
