@@ -156,7 +156,13 @@ class Channel:
         return (self.size_m[0] / nx, self.size_m[1] / ny)
 
     def summary(self) -> dict:
-        """JSON-ready description: title, unit, shape, size_m, role, note."""
+        """JSON-ready description: title, unit, shape, size_m, role, note.
+
+        Returns
+        -------
+        dict
+            Size in m, shape in pixels.
+        """
         d = {"title": self.title, "unit": self.unit, "shape": list(self.shape),
              "size_m": list(self.size_m) if self.size_m is not None else None,
              "role": self.role, "unit_source": self.unit_source}
@@ -205,6 +211,15 @@ class KPFMFile:
     def channel(self, name: str | None = None) -> Channel:
         """Return the channel named ``name`` (case-insensitive), or the potential channel.
 
+        Parameters
+        ----------
+        name : str, optional
+            Channel title; None: the potential channel.
+
+        Returns
+        -------
+        Channel
+
         Raises
         ------
         InputError
@@ -238,7 +253,12 @@ class KPFMFile:
                          for c in self.channels) or "no channels"
 
     def info(self) -> dict:
-        """JSON-ready summary: format, channels, potential_channel, convention, notes."""
+        """JSON-ready summary: format, channels, potential_channel, convention, notes.
+
+        Returns
+        -------
+        dict
+        """
         return {"file": str(self.path), "format": self.format,
                 "channels": [c.summary() for c in self.channels],
                 "potential_channel": self.potential_channel,
