@@ -22,8 +22,7 @@ import re
 from pathlib import Path
 
 from ...errors import InputError
-from ._core import (CONVENTIONS, SAMPLE_BIAS, TIP_BIAS, UNKNOWN_CONVENTION, Channel, KPFMFile,
-                    check_file, fail, si_unit)
+from ._core import CONVENTIONS, SAMPLE_BIAS, TIP_BIAS, UNKNOWN_CONVENTION, Channel, KPFMFile, check_file, fail, si_unit
 
 __all__ = ["read", "write", "detect_format", "KPFMFile", "Channel", "FORMATS", "WRITABLE", "EXTENSIONS",
            "SAMPLE_BIAS", "TIP_BIAS", "UNKNOWN_CONVENTION", "CONVENTIONS", "si_unit"]

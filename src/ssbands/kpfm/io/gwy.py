@@ -20,8 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._core import (UNKNOWN_CONVENTION, KPFMFile, choose_potential, fail, make_channel,
-                    missing_library, si_unit)
+from ._core import UNKNOWN_CONVENTION, KPFMFile, choose_potential, fail, make_channel, missing_library, si_unit
 
 MAGIC = b"GWYP"
 _FIXED = {"b": 1, "c": 1, "i": 4, "q": 8, "d": 8}

@@ -23,8 +23,16 @@ from pathlib import Path
 import numpy as np
 
 from ...profile import atomic_write
-from ._core import (CONVENTIONS, UNKNOWN_CONVENTION, KPFMFile, choose_potential, fail,
-                    looks_like_potential, make_channel, si_unit)
+from ._core import (
+    CONVENTIONS,
+    UNKNOWN_CONVENTION,
+    KPFMFile,
+    choose_potential,
+    fail,
+    looks_like_potential,
+    make_channel,
+    si_unit,
+)
 
 _MAX_TEXT = 256 * 1024 * 1024
 _HEADER = re.compile(r"^\s*#?\s*(?P<key>[^:=\t]*?[A-Za-z][^:=\t]*?)\s*[:=]\s*(?P<val>.*?)\s*$")
@@ -61,7 +69,7 @@ def _convention(header: dict[str, str]) -> str | None:
             key = v.strip().lower()
             if key in CONVENTIONS:
                 return CONVENTIONS[key]
-            for name, text in CONVENTIONS.items():
+            for text in CONVENTIONS.values():
                 if v.strip() == text:
                     return text
     return None
