@@ -88,8 +88,10 @@ def level_plane(z, mask=None) -> tuple[np.ndarray, np.ndarray]:
 
 
 def level_lines(z, mask=None, method: str = "median") -> np.ndarray:
-    """Align scan lines: subtract from each row its median (``"median"``), mean (``"mean"``) or its
-    least-squares line (``"linear"``), computed over the unmasked pixels of the row.
+    """Align scan lines: subtract a median, mean or line from each row.
+
+    The row's median (``"median"``), mean (``"mean"``) or least-squares line (``"linear"``) is
+    computed over its unmasked pixels.
 
     Parameters
     ----------
@@ -378,9 +380,10 @@ def xcorr_shift(reference, signal, dx_nm: float = 1.0, max_shift_nm: float | Non
 
 
 def align_to(profile: xr.Dataset, x_ref_nm, shift_nm: float) -> xr.Dataset:
-    """Resample a Profile onto ``x_ref_nm`` after removing a drift ``shift_nm`` (see
-    :func:`xcorr_shift`): the value at x is the profile's value at ``x + shift``. Points outside the
-    measured range become NaN (count 0).
+    """Resample a Profile onto ``x_ref_nm`` after removing a drift ``shift_nm``.
+
+    The value at x is the profile's value at ``x + shift`` (the drift from :func:`xcorr_shift`).
+    Points outside the measured range become NaN (count 0).
 
     Parameters
     ----------

@@ -1,5 +1,6 @@
-"""Operando series: scans at several OCVs → ΔCPD(x) per OCV on a common x axis (Eq. 9 of the KPFM
-perspective of Swift, Fuller, Talin, Qi et al.).
+"""Operando series: scans at several OCVs → ΔCPD(x) per OCV on a common x axis.
+
+ΔCPD = CPD − CPD(reference) is Eq. 9 of the KPFM perspective of Swift, Fuller, Talin, Qi et al.
 
 A series is given by a manifest file (YAML or TOML) or a folder:
 
@@ -239,8 +240,8 @@ def operando_series(spec: SeriesSpec | str | Path) -> xr.Dataset:
     iref = _reference_index(scans)
     files = [read(s.file, convention=spec.convention) for s in scans]
     profiles = [map_to_profile(kf, s.channel or spec.channel, rows=spec.rows, pixel_size_nm=spec.pixel_size_nm)
-                for kf, s in zip(files, scans)]
-    for p, s in zip(profiles, scans):
+                for kf, s in zip(files, scans, strict=True)]
+    for p, s in zip(profiles, scans, strict=True):
         if "cpd_V" not in p:
             raise InputError(f"scan {str(s.file)!r}: channel {p.ssb.metadata['channel']!r} is not in V")
     ref = profiles[iref]
@@ -255,7 +256,7 @@ def operando_series(spec: SeriesSpec | str | Path) -> xr.Dataset:
         if use_topo:
             sig = [average_rows(level_plane(t.data)[0], None, _rows(spec))[0] for t in topo]
             xs = [p["x"].values for p in profiles]
-            sig = [np.interp(xref, x, fill_gaps(sg)) for x, sg in zip(xs, sig)]
+            sig = [np.interp(xref, x, fill_gaps(sg)) for x, sg in zip(xs, sig, strict=True)]
         else:
             sig = [np.interp(xref, p["x"].values, fill_gaps(p["cpd_V"].values)) for p in profiles]
         for i in range(len(scans)):

@@ -1,5 +1,8 @@
-"""Statistics of measured CPD profiles and maps: region means and interface steps with their
-uncertainties, grain boundaries versus grain interiors, correlation lengths of a map."""
+"""Statistics of measured CPD profiles and maps.
+
+Region means and interface steps with their uncertainties, grain boundaries versus grain interiors,
+correlation lengths of a map.
+"""
 
 from __future__ import annotations
 
@@ -211,8 +214,10 @@ def grain_boundary_stats(z, gb_mask, exclude=None) -> dict:
 
 
 def correlation_length_px(z) -> tuple[float, float]:
-    """1/e correlation lengths (pixels) of a map along x and y, from the row/column-averaged
-    autocorrelation (FFT, NaN pixels set to the mean). Used to count independent pixels.
+    """1/e correlation lengths (pixels) of a map along x and y.
+
+    From the row/column-averaged autocorrelation (FFT, NaN pixels set to the mean); used to count
+    independent pixels.
 
     Parameters
     ----------

@@ -98,7 +98,8 @@ def plot_profile(profile, *, path: str | Path | None = None, var: str | None = N
     meta = profile.ssb.metadata
     for b in meta.get("layer_boundaries_nm", []) or []:
         ax.axvline(b, color="k", lw=0.8, ls=":")
-    ax.set(xlabel="x (nm)", ylabel=f"{profile[var].attrs.get('long_name', var)} ({profile[var].attrs.get('units', '')})")
+    attrs = profile[var].attrs
+    ax.set(xlabel="x (nm)", ylabel=f"{attrs.get('long_name', var)} ({attrs.get('units', '')})")
     ax.legend(fontsize=8)
     fig = ax.figure
     fig.tight_layout()
@@ -172,8 +173,10 @@ def plot_fit_map(fit, size_m=None, *, path: str | Path | None = None):
 
 
 def plot_fit(result, *, path: str | Path | None = None, decomposition: bool = True):
-    """Measured ΔCPD(x) per OCV with the model overlay, the residuals and (optionally) the
-    decomposition of the fitted ΔCPD into −ΔΦ/e and ΔV. Returns the Figure; ``path`` saves it.
+    """Measured ΔCPD(x) per OCV with the model overlay, the residuals and the decomposition.
+
+    The optional third panel splits the fitted ΔCPD into −ΔΦ/e and ΔV. Returns the Figure;
+    ``path`` saves it.
 
     Parameters
     ----------
@@ -249,7 +252,7 @@ def plot_decomposition(result, *, path: str | Path | None = None):
         axs[0].plot(x, wf, color=c, lw=1.3, label=f"{v:g} V")
         axs[1].plot(x, pot, color=c, lw=1.3)
         axs[2].plot(x, wf + pot, color=c, lw=1.3)
-    for ax, t in zip(axs, ("−ΔΦ/e (work function)", "ΔV (electrode potential)", "ΔCPD = −ΔΦ/e + ΔV")):
+    for ax, t in zip(axs, ("−ΔΦ/e (work function)", "ΔV (electrode potential)", "ΔCPD = −ΔΦ/e + ΔV"), strict=True):
         ax.axhline(0, color="k", lw=0.5)
         ax.set(title=t, xlabel="x (nm, measured)")
     axs[0].set_ylabel("V")

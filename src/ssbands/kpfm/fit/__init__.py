@@ -8,8 +8,9 @@ where ``−ΔΦ_i/e`` and ``ΔV_i`` are the two parts of ΔCPD that :func:`ssban
 for the stack at OCV_i against the measured reference OCV (Eq. 9 of the KPFM perspective of Swift,
 Fuller, Talin, Qi et al.), ``G_σ`` is a normalised Gaussian of standard deviation σ (the instrument's
 lateral response, in nm of the *measured* axis), ``c_i`` a constant tip/reference offset of scan *i*,
-and ``x_offset``/``x_scale`` map model positions to measured ones. The model profile is piecewise
-linear in x (layer boundaries appear twice: exact steps), so the convolution is evaluated **in closed form**: writing the profile as
+and ``x_offset``/``x_scale`` map model positions to measured ones. The model profile is piecewise linear
+in x (layer boundaries appear twice: exact steps), so the convolution is evaluated **in closed form**:
+writing the profile as
 ``f(x) = f₀ + Σ_k J_k H(x − x_k) + Σ_k S_k (x − x_k)₊`` (steps J_k, slope changes S_k),
 
     (G_σ ∗ f)(u) = f₀ + Σ_k J_k Φ(t_k) + Σ_k S_k [(u − x_k) Φ(t_k) + σ φ(t_k)],   t_k = (u − x_k)/σ,
@@ -46,14 +47,15 @@ An interface dipole changes only how the fixed total step is shared between the 
 space-charge layer (Å to nm wide), so after the instrument blur it is weakly determined (large
 standard error, reported with a warning when the relative error exceeds 100 %).
 
-Uncertainties: ``cov = s² (JᵀJ)⁻¹`` with J the Jacobian of the residuals at the optimum. Unweighted
-fits use the residual variance ``s² = Σr²/(N − p)``; weighted fits (the measured standard error of
-each averaged point, ``weights="std"``) divide residuals by it and use ``s² = max(1, χ²_red)``
+Uncertainties: ``cov = s² (JᵀJ)⁻¹`` with J the Jacobian of the residuals at the optimum. Unweighted fits
+use the residual variance ``s² = Σr²/(N − p)``; weighted fits (the measured standard error of each
+averaged point, ``weights="std"``) divide residuals by it and use ``s² = max(1, χ²_red)``
 (``absolute_sigma=None``, default; ``True``: ``s² = 1``, ``False``: ``s² = χ²_red``). Standard errors
-are ``sqrt(diag(cov))``; the correlation matrix is ``cov_ij / (σ_i σ_j)``. The reference scan's noise is common to all ΔCPD profiles of a series: when
-the series gives each scan's ``std_V`` and ``count``, the fit is a generalised least squares with, at
-each x, the covariance ``diag(var_i) + var_ref·11ᵀ`` over the scans (var = std²/count); ignoring it
-would understate the errors of parameters shared by all scans (width, x mapping) by up to ~1.6×.
+are ``sqrt(diag(cov))``; the correlation matrix is ``cov_ij / (σ_i σ_j)``. The reference scan's noise is
+common to all ΔCPD profiles of a series: when the series gives each scan's ``std_V`` and ``count``, the
+fit is a generalised least squares with, at each x, the covariance ``diag(var_i) + var_ref·11ᵀ`` over
+the scans (var = std²/count); ignoring it would understate the errors of parameters shared by all scans
+(width, x mapping) by up to ~1.6×.
 
 Package layout: :mod:`.parameters` (the parameter spec, names, units, bounds, the no-effect probe),
 :mod:`.model` (the blurred forward model), :mod:`.measured` (the data and their weights),

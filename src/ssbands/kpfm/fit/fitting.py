@@ -1,6 +1,9 @@
-"""The fit of the cell model to measured ΔCPD(x): :func:`fit`, a short orchestrator of the parameter
-set-up (:mod:`.parameters`), the model (:mod:`.model`), the optimiser (:mod:`.optimiser`), the
-uncertainties (:mod:`.uncertainty`) and the result (:mod:`.result`)."""
+"""The fit of the cell model to measured ΔCPD(x): :func:`fit`.
+
+:func:`fit` is a short orchestrator of the parameter set-up (:mod:`.parameters`), the data
+(:mod:`.measured`), the model (:mod:`.model`), the optimiser (:mod:`.optimiser`), the uncertainties
+(:mod:`.uncertainty`) and the result (:mod:`.result`).
+"""
 
 from __future__ import annotations
 
@@ -123,8 +126,9 @@ def _decomposition(stack, meas: Measured, data: FitData, pset: ParameterSet, the
     used_all[fit_rows] = used
     resid_all[used_all] = (meas.dcpd - model_total)[used_all]
     sig_all = np.full(meas.dcpd.shape, np.nan) if meas.sem is None else meas.sem
-    meta = {"stack": stack.to_dict(), "source": meas.source, "parameters": dict(zip(names, theta.tolist())),
-            "stderr": dict(zip(names, se.tolist())), "fixed": pset.fixed, "front_layer": front_name,
+    meta = {"stack": stack.to_dict(), "source": meas.source,
+            "parameters": dict(zip(names, theta.tolist(), strict=True)),
+            "stderr": dict(zip(names, se.tolist(), strict=True)), "fixed": pset.fixed, "front_layer": front_name,
             "reference_ocv_V": meas.reference_ocv, "weighted": data.weighted,
             "model": "Gaussian-blurred (closed form) model Delta CPD, x_meas = x_offset + x_scale * x_model"}
     deco = make_profile(u, {
@@ -138,7 +142,8 @@ def _decomposition(stack, meas: Measured, data: FitData, pset: ParameterSet, the
     }, kind="model", metadata=meta, dims=("ocv", "x"),
         coords={"ocv": xr.Variable(("ocv",), meas.ocv, {"units": "V", "long_name": "open-circuit voltage"})},
         attrs={"reference_ocv_V": meas.reference_ocv})
-    deco["offset_V"] = xr.Variable(("ocv",), off_all, {"units": "V", "long_name": "fitted tip/reference offset per scan"})
+    deco["offset_V"] = xr.Variable(("ocv",), off_all,
+                                   {"units": "V", "long_name": "fitted tip/reference offset per scan"})
     model_profile = model_all.parts(v.get("mu_li_se_eV"), dip).profile
     return deco, model_profile, model_all.notes
 

@@ -1,5 +1,7 @@
-"""The forward ΔCPD model used in fitting: knots of the piecewise-linear profile, its closed-form
-Gaussian blur, the lithiation front, and :func:`model_dcpd`.
+"""The forward ΔCPD model used in fitting.
+
+Knots of the piecewise-linear profile, its closed-form Gaussian blur, the lithiation front, and
+:func:`model_dcpd`.
 
 The model profile is piecewise linear in x (layer boundaries appear twice: exact steps), written as
 ``f(x) = f₀ + Σ_k J_k H(x − x_k) + Σ_k S_k (x − x_k)₊`` (steps J_k, slope changes S_k), so its
@@ -155,7 +157,7 @@ class ModelParts:
 
 
 def _dipole_key(dipoles) -> tuple:
-    return tuple(sorted((l, r, float(v)) for (l, r), v in (dipoles or {}).items()))
+    return tuple(sorted((left, right, float(v)) for (left, right), v in (dipoles or {}).items()))
 
 
 class ForwardModel:
@@ -225,11 +227,11 @@ class ForwardModel:
             st = st.with_conditions(closure="extrinsic", mu_li_se_eV=float(mu))
         if dipoles:
             d = dict(st.dipoles)
-            for (l, r), v in dipoles.items():
+            for (left, right), v in dipoles.items():
                 for key in list(d):
-                    if key[0].lower() == l.lower() and key[1].lower() == r.lower():
+                    if key[0].lower() == left.lower() and key[1].lower() == right.lower():
                         del d[key]
-                d[(l, r)] = float(v)
+                d[(left, right)] = float(v)
             st = replace(st, dipoles=d)
         return st
 
@@ -447,5 +449,6 @@ def model_dcpd(stack, ocv, x_nm, *, reference_ocv: float | str = "auto", width_n
                       kind="model", metadata=meta, dims=("ocv", "x"),
                       coords={"ocv": xr.Variable(("ocv",), ocv_a, {"units": "V"})},
                       attrs={"reference_ocv_V": float(reference_ocv)})
-    ds["offset_V"] = xr.Variable(("ocv",), np.array(off, float), {"units": "V", "long_name": "constant offset per scan"})
+    ds["offset_V"] = xr.Variable(("ocv",), np.array(off, float),
+                                 {"units": "V", "long_name": "constant offset per scan"})
     return ds

@@ -1,5 +1,7 @@
-"""The optimiser of a fit: weighted residuals of the blurred model, a coarse search of the x offset,
-and bounded nonlinear least squares (trust-region reflective, :func:`scipy.optimize.least_squares`).
+"""The optimiser of a fit.
+
+Weighted residuals of the blurred model, a coarse search of the x offset, and bounded nonlinear
+least squares (trust-region reflective, :func:`scipy.optimize.least_squares`).
 """
 
 from __future__ import annotations
@@ -155,6 +157,6 @@ def optimise(resid: Residuals, *, search: bool, profile_offsets: bool, front_nam
     if res.status <= 0 or not np.all(np.isfinite(res.x)):
         raise ConvergenceError("the KPFM model fit did not converge",
                                {"status": int(res.status), "message": res.message, "nfev": int(res.nfev),
-                                "cost": float(res.cost), "parameters": dict(zip(names, res.x.tolist())),
+                                "cost": float(res.cost), "parameters": dict(zip(names, res.x.tolist(), strict=True)),
                                 "hint": "give starting values (initial=), fit fewer parameters or raise max_nfev"})
     return res

@@ -1,5 +1,7 @@
-"""Fit parameters: the parameter spec, result names and units, starting values, bounds, fixed
-settings, and the probe that rejects a parameter with no effect on the model ΔCPD.
+"""Fit parameters: names, units, starting values, bounds, fixed settings and the no-effect probe.
+
+The parameter spec is parsed into result names; the probe rejects a parameter with no effect on the
+model ΔCPD.
 
 =================  ===============================  ==========================================
 spec name          result name [unit]               meaning
@@ -173,12 +175,12 @@ class ParameterSet:
             Offset of each fitted scan (V).
         """
         v = dict(self.fixed)
-        v.update(zip(self.names, theta))
+        v.update(zip(self.names, theta, strict=True))
         dip = {}
         for k, val in v.items():
             if k.startswith("dipole:"):
-                l, r = k[7:].split("|")
-                dip[(l, r)] = val
+                left, right = k[7:].split("|")
+                dip[(left, right)] = val
         off = np.array([v.get(offset_name(o), v.get("offset", 0.0)) for o in self.ocv])
         return v, dip, off
 
@@ -205,11 +207,11 @@ def fitted_names(kinds: Sequence[str], stack, ocv_fit) -> list[str]:
         if k == "offset":
             names += [offset_name(v) for v in ocv_fit]
         elif k.startswith("dipole:"):
-            l, r = k[7:].split("|")
-            if l.lower() not in stack_names or r.lower() not in stack_names:
+            left, right = k[7:].split("|")
+            if left.lower() not in stack_names or right.lower() not in stack_names:
                 raise InputError(f"fit parameter {k!r}: no such layer in {stack.source}; layers: "
                                  f"{[ly.name for ly in stack.layers]}")
-            names.append(f"dipole:{stack_names[l.lower()]}|{stack_names[r.lower()]}")
+            names.append(f"dipole:{stack_names[left.lower()]}|{stack_names[right.lower()]}")
         else:
             names.append(SPEC_NAMES[k])
     return names
@@ -274,8 +276,8 @@ def starting_value(name: str, stack, initial: Mapping, fixed: Mapping, dx_meas: 
     if name == "mu_li_se_eV":
         return float(stack.mu_li_se_eV) if stack.mu_li_se_eV is not None else -1.0
     if k == "dipole":
-        l, r = name[7:].split("|")
-        return stack.dipole(l, r)
+        left, right = name[7:].split("|")
+        return stack.dipole(left, right)
     if name == "width_nm":
         return float(fixed.get("width_nm", max(3.0 * dx_meas, 0.01 * span)))
     if name == "front_nm":
@@ -403,7 +405,7 @@ def build_parameters(kinds: Sequence[str], stack, model: ForwardModel, x_nm, ocv
     p0 = np.array([starting_value(n, stack, initial, fixed, dx_meas, span, front_th) for n in names], float)
     lb = np.array([parameter_bounds(n, bounds, dx_meas, span, front_th)[0] for n in names])
     ub = np.array([parameter_bounds(n, bounds, dx_meas, span, front_th)[1] for n in names])
-    for n, v, lo, hi in zip(names, p0, lb, ub):
+    for n, v, lo, hi in zip(names, p0, lb, ub, strict=True):
         if not (np.isfinite(v) and lo <= v <= hi):
             raise InputError(f"starting value of {n!r} = {v!r} is outside its bounds [{lo}, {hi}]")
     p0 = np.clip(p0, lb, ub)

@@ -129,8 +129,10 @@ class FitResult:
         return self.decomposition["residual_V"].values
 
     def to_dict(self, arrays: bool = True) -> dict:
-        """Plain-JSON form: ``parameters`` {name: {value, stderr, unit, ...}}, ``correlation``
-        {names, matrix}, ``reduced_chi2``, ``n_points`` ... and, with ``arrays``, the profiles.
+        """Plain-JSON form of the result.
+
+        ``parameters`` {name: {value, stderr, unit, ...}}, ``correlation`` {names, matrix},
+        ``reduced_chi2``, ``n_points`` ... and, with ``arrays``, the profiles.
 
         Parameters
         ----------

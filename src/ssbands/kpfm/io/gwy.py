@@ -1,9 +1,9 @@
-"""Gwyddion native ``.gwy`` files, read with :mod:`gwyfile` after a bounds-checked walk.
+r"""Gwyddion native ``.gwy`` files, read with :mod:`gwyfile` after a bounds-checked walk.
 
 gwyfile trusts every length in the file: a flipped bit can make it loop for billions of iterations
 or forever (a string component without its NUL terminator gives a component of size zero). So
 :func:`_validate` first walks the whole serialisation (GWY format: ``GWYP`` magic, then objects
-``name\\0 size:u32 components``, each component ``name\\0 typecode data``) with every length checked
+``name\0 size:u32 components``, each component ``name\0 typecode data``) with every length checked
 against the buffer, and only a file that passes goes to gwyfile.
 
 Channel quirks handled: a channel titled "Topography" in metres that is the raw source of another

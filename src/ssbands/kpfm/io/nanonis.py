@@ -1,11 +1,11 @@
-"""Nanonis ``.sxm`` images and ``.3ds`` spectroscopy grids.
+r"""Nanonis ``.sxm`` images and ``.3ds`` spectroscopy grids.
 
 ``.3ds`` grids are read with :mod:`nanonispy` after the header is checked here: nanonispy
 ``resize``-s the data block to the grid shape, which silently pads a truncated file with zeros; the
 reader therefore requires the data block to have exactly ``nx*ny*(n_params + points*n_channels)``
 big-endian float32 values.
 
-``.sxm`` images are parsed here (header ``:KEY:`` blocks up to ``:SCANIT_END:``, then ``\\x1a\\x04``
+``.sxm`` images are parsed here (header ``:KEY:`` blocks up to ``:SCANIT_END:``, then ``\x1a\x04``
 and the channels, each forward then backward where recorded): nanonispy's ``Scan`` assumes that
 every channel was recorded in both directions, and its header parser uses ``np.float``, which
 numpy ≥ 1.24 no longer has. Orientation follows

@@ -1,10 +1,10 @@
-"""Bruker/Veeco/Digital Instruments Nanoscope files (``.spm``, ``.000``, ``.001``, ...).
+r"""Bruker/Veeco/Digital Instruments Nanoscope files (``.spm``, ``.000``, ``.001``, ...).
 
 No maintained Python library reads them, so this is a parser of the documented layout:
 
-* a text header of ``\\key: value`` lines (CR LF), grouped in sections that start with ``\\*Name``
-  and end at ``\\*File list end``; every ``\\*Ciao image list`` section describes one image;
-* CIAO value parameters ``\\@[group:]Name: V [soft scale] (hard scale) hard value``, where the soft
+* a text header of ``\key: value`` lines (CR LF), grouped in sections that start with ``\*Name``
+  and end at ``\*File list end``; every ``\*Ciao image list`` section describes one image;
+* CIAO value parameters ``\@[group:]Name: V [soft scale] (hard scale) hard value``, where the soft
   scale names another parameter (e.g. ``Sens. Zscan``, ``nm/V``) whose value converts volts into
   physical units;
 * the image at ``Data offset`` (bytes), ``Data length`` bytes, ``Bytes/pixel`` little-endian signed

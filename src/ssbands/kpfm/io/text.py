@@ -1,8 +1,8 @@
-"""Plain-text / CSV maps and NumPy ``.npy`` maps (readers and writers).
+r"""Plain-text / CSV maps and NumPy ``.npy`` maps (readers and writers).
 
 Text maps: optional header lines ``key: value`` (or ``key = value``, optionally after ``#``) followed
-by rows of numbers separated by tabs, commas, semicolons or spaces. Any line ending works (``\\n``,
-``\\r\\n`` and old-Mac ``\\r``). Recognised keys (case-insensitive): ``title``/``channel``,
+by rows of numbers separated by tabs, commas, semicolons or spaces. Any line ending works (``\n``,
+``\r\n`` and old-Mac ``\r``). Recognised keys (case-insensitive): ``title``/``channel``,
 ``unit``, ``x size [m]``/``y size [m]`` (any length unit in brackets, e.g. ``[nm]``, ``[um]``),
 ``pixel size [nm]``, ``cpd convention`` (``sample``/``tip``). Everything else is kept as metadata.
 
