@@ -401,7 +401,7 @@ def align_to(profile: xr.Dataset, x_ref_nm, shift_nm: float) -> xr.Dataset:
     """
     x = profile["x"].values
     xr_ = np.asarray(x_ref_nm, float)
-    out = {}
+    out: dict = {}
     for v in profile.data_vars:
         da = profile[v]
         if da.dims != ("x",):

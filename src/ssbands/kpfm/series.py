@@ -254,7 +254,7 @@ def operando_series(spec: SeriesSpec | str | Path) -> xr.Dataset:
         use_topo = spec.align_on == "topography" and all(t is not None for t in topo)
         how = "row-averaged topography" if use_topo else "CPD profile gradients"
         if use_topo:
-            sig = [average_rows(level_plane(t.data)[0], None, _rows(spec))[0] for t in topo]
+            sig = [average_rows(level_plane(t.data)[0], None, _rows(spec))[0] for t in topo if t is not None]
             xs = [p["x"].values for p in profiles]
             sig = [np.interp(xref, x, fill_gaps(sg)) for x, sg in zip(xs, sig, strict=True)]
         else:

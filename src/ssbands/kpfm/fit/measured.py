@@ -79,7 +79,7 @@ def _from_dataset(ds: xr.Dataset, sigma_V, reference_ocv):
     var = next((v for v in ("delta_cpd_V", "dcpd_V") if v in ds), None)
     if var is None:
         raise InputError(f"measured Profile {src!r} has no delta_cpd_V (an operando series) or dcpd_V "
-                         f"variable; it has {sorted(ds.data_vars)}")
+                         f"variable; it has {sorted(map(str, ds.data_vars))}")
     if "ocv" not in ds[var].dims:
         ds = ds.expand_dims("ocv") if "ocv" in ds.coords else ds.expand_dims(ocv=[np.nan])
     y = np.asarray(ds[var].transpose("ocv", "x").values, float)
@@ -238,7 +238,7 @@ def select_fit_data(meas: Measured, weights: str, x_range) -> FitData:
             raise InputError(f"measured {meas.source!r}: weights='std' needs a positive, finite standard error "
                              "at every fitted point (std_V and count of a series, or sigma_V)")
         weighted = bool(ok)
-    w = (1.0 / sem) if weighted else None
+    w = (1.0 / sem) if weighted and sem is not None else None  # weighted implies sem
     return FitData(fit_rows, ocv_fit, meas.x, y, used, sem, weighted, int(used.sum()), w)
 
 
@@ -264,7 +264,8 @@ def gls_whitening(meas: Measured, data: FitData, sigma_V) -> np.ndarray | None:
         the series has no per-scan variances, one scan is fitted, or the covariance is singular.
     """
     fit_rows, used = data.rows, data.used
-    if not (data.weighted and sigma_V is None and meas.own_var is not None and fit_rows.size > 1):
+    if not (data.weighted and sigma_V is None and meas.own_var is not None and meas.ref_var is not None
+            and fit_rows.size > 1):
         return None
     # the reference scan's noise is common to every ΔCPD: per x, cov = diag(own) + ref·11ᵀ over scans;
     # residuals are whitened with its inverse Cholesky factor (generalised least squares)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -199,7 +200,7 @@ def read_3ds(path: Path) -> KPFMFile:
              f"{sweep[0]:g} to {sweep[-1]:g}; fit it with ssbands.kpfm.spectroscopy.fit_grid "
              f"(CLI: ssbands kpfm spectroscopy)",
              "no potential map: the local CPD is the vertex of the parabola fitted to Δf(V) per pixel"]
-    meta = {k: v for k, v in h.items() if len(v) < 2000}
+    meta: dict[str, Any] = {k: v for k, v in h.items() if len(v) < 2000}
     meta["sweep_signal"] = sweep_name
     meta["parameters"] = par_names[:npar]
     return KPFMFile(path, "nanonis-3ds", tuple(channels), None, SAMPLE_BIAS, tuple(notes), meta,

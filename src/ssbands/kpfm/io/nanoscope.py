@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -143,7 +144,7 @@ def read_nanoscope(path: Path) -> KPFMFile:
                              f"({len(raw)} bytes): truncated")
         img_title = d.get("Image Data") or d.get("2:Image Data") or ""
         m = re.search(r'"([^"]*)"', img_title)
-        title = m.group(1) if m else (re.search(r"\[([^\]]*)\]", img_title).group(1)
+        title = m.group(1) if m else (cast(re.Match[str], re.search(r"\[([^\]]*)\]", img_title)).group(1)
                                       if "[" in img_title else "Image")
         zkey = next((k for k in d if re.fullmatch(r"(\d+:)?Z scale", k)), None)
         if zkey is None:

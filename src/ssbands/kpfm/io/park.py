@@ -14,6 +14,7 @@ from __future__ import annotations
 import struct
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -48,7 +49,8 @@ def read_park(path: Path) -> KPFMFile:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             with tifffile.TiffFile(str(path)) as tf:
-                tags = tf.pages[0].tags
+                page: Any = tf.pages[0]
+                tags = page.tags
                 magic = tags.get(50432)
                 version = tags.get(50433)
                 data_tag = tags.get(50434)

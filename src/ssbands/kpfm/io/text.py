@@ -42,7 +42,7 @@ _BRACKET_UNIT = re.compile(r"[\[(]\s*([^\])]+?)\s*[\])]")
 
 def _size_from_header(header: dict[str, str]) -> tuple[tuple[float, float] | None, list[str]]:
     sx = sy = px = None
-    notes = []
+    notes: list[str] = []
     for key, val in header.items():
         k = key.lower()
         m = _BRACKET_UNIT.search(key)
@@ -211,7 +211,7 @@ def read_npy(path: Path) -> KPFMFile:
     title, unit, src, notes = _unit_and_title(path, {k: str(v) for k, v in header.items()
                                                      if isinstance(v, str)},
                                               header.get("title"), header.get("unit"))
-    size = (None, None, None)
+    size: tuple[float | None, float | None, float | None] = (None, None, None)
     if "size_m" in header:
         try:
             sx, sy = (float(v) for v in header["size_m"])
