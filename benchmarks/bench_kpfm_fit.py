@@ -35,8 +35,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=7)
     args = ap.parse_args()
-    from ssbands.kpfm.fit import _apply, _Model, fit, model_dcpd
     from ssbands.cell import fuller2021_stack
+    from ssbands.kpfm.fit import fit, model_dcpd
+    from ssbands.kpfm.fit.model import ForwardModel, blur_knots
 
     stack = dataclasses.replace(fuller2021_stack(closure="extrinsic", mu_li_se_eV=-1.5),
                                 dipoles={("LixSi", "LiPON"): 0.2})
@@ -56,9 +57,9 @@ def main():
     t_b, m_b, r_b = _timeit(lambda: fit(y, start, "offset,width,front,x_offset,x_scale,dipole:LixSi|LiPON", **kw),
                             args.repeat)
     rows.append(("fit: the same + dipole LixSi\\|LiPON (9 parameters)", t_b, m_b, r_b.nfev))
-    model = _Model(stack, ocv[1:], 0.0)
+    model = ForwardModel(stack, ocv[1:], 0.0)
     kn = model.knots(None, {}, 30.0)
-    t_c, m_c, _ = _timeit(lambda: _apply(u, kn, 40.0, 120.0, 0.97), max(args.repeat, 50))
+    t_c, m_c, _ = _timeit(lambda: blur_knots(u, kn, 40.0, 120.0, 0.97), max(args.repeat, 50))
     rows.append((f"one model evaluation (4 x 480 points, {kn[1].size} knots)", t_c, m_c, None))
     print(f"Date: {date.today().isoformat()}  ")
     print(f"Machine: {cpu_model()} (one thread), "

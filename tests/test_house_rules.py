@@ -228,7 +228,6 @@ def test_main_output_and_exit_status(tmp_path, capsys):
     assert hr.main(["--root", str(tmp_path / "nowhere")]) == 2
 
 
-@pytest.mark.xfail(strict=False, reason="re-layering in progress")
 def test_real_package_obeys_the_house_rules():
     violations = hr.check_tree(REPO / "src", "ssbands")
     assert not violations, "\n".join(map(str, violations))

@@ -1,2 +1,5 @@
-"""Kelvin probe force microscopy: forward model of a cell (``forward``) and real-data analysis
-(``io`` readers, ``processing``, ``spectroscopy``, ``series``, ``fit``)."""
+"""Kelvin probe force microscopy: the forward model of a cell and the analysis of real data.
+
+The forward model is in ``forward``; real data go through the ``io`` readers, ``processing``,
+``statistics``, ``spectroscopy``, ``series`` and ``fit``.
+"""

@@ -1,11 +1,12 @@
-"""KPFM forward model (MODEL.md §4): what a Kelvin probe would measure across a cell.
+"""KPFM forward model: what a Kelvin probe would measure across a cell.
 
 With energies from the ground's Fermi level, KPFM nulls the tip–sample force, so
 
     CPD(x) = [Φ_tip − E_vac(x)]/e,      CPD_base(x) = CPD(x) − CPD(base)      (Eqs. 1, 2, 7, 8)
     ΔCPD(x) = CPD_SOC(x) − CPD_ref(x) = −ΔΦ(x)/e + ΔV(x)                     (Eq. 9)
 
-with Φ = E_vac − E_F and V = −E_F/e at every x. :func:`ssbands.solve` already puts ``cpd_V``,
+with Φ = E_vac − E_F and V = −E_F/e at every x (equation numbers of the KPFM perspective of Swift,
+Fuller, Talin, Qi et al.). :func:`ssbands.solve` already puts ``cpd_V``,
 ``cpd_base_V`` and, against the reference state, ``dcpd_V`` with its two parts
 ``dcpd_work_function_V`` (−ΔΦ/e) and ``dcpd_potential_V`` (ΔV) into the Profile; this module adds
 the instrument's lateral response and per-layer tables.
@@ -49,6 +50,9 @@ def instrument_response(x_nm, values, width_nm: float, kind: str = "gaussian", p
     width_nm : float
         Gaussian σ, or Lorentzian half width at half maximum γ, in nm (> 0).
     kind : {"gaussian", "lorentzian"}
+        Shape of the response.
+    points_per_width : int
+        Samples per width of the uniform grid the convolution runs on.
 
     Returns
     -------
@@ -94,7 +98,24 @@ def instrument_response(x_nm, values, width_nm: float, kind: str = "gaussian", p
 
 def blur(profile: xr.Dataset, width_nm: float, kind: str = "gaussian",
          variables: tuple[str, ...] = KPFM_VARIABLES) -> xr.Dataset:
-    """A copy of a Profile with its KPFM variables convolved with the instrument response."""
+    """A copy of a Profile with its KPFM variables convolved with the instrument response.
+
+    Parameters
+    ----------
+    profile : xarray.Dataset
+        A model Profile (:func:`ssbands.solve`) along x (nm).
+    width_nm : float
+        Gaussian σ or Lorentzian γ (nm), see :func:`instrument_response`.
+    kind : {"gaussian", "lorentzian"}
+        Shape of the response.
+    variables : tuple of str
+        Variables to blur (V); those missing are skipped.
+
+    Returns
+    -------
+    xarray.Dataset
+        The copy, with ``instrument_response`` recorded in the attributes.
+    """
     ds = profile.copy()
     for v in variables:
         if v not in ds:
@@ -109,7 +130,18 @@ def blur(profile: xr.Dataset, width_nm: float, kind: str = "gaussian",
 
 
 def layer_table(profile: xr.Dataset):
-    """Per-layer KPFM table (pandas DataFrame): CPD, CPD vs base, ΔCPD and its two parts at mid-layer."""
+    """Per-layer KPFM table (pandas DataFrame): CPD, CPD vs base, ΔCPD and its two parts at mid-layer.
+
+    Parameters
+    ----------
+    profile : xarray.Dataset
+        A model Profile (:func:`ssbands.solve`), with or without an ``ocv`` dimension.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per OCV and layer: ``ocv_V``, ``layer`` and the :data:`KPFM_VARIABLES` present (V).
+    """
     import pandas as pd
 
     ds = profile

@@ -1,4 +1,4 @@
-"""From a KPFM map to calibrated CPD profiles (MODEL.md §4).
+"""From a KPFM map to calibrated CPD profiles.
 
 The chain a user runs: read the file (:func:`ssbands.kpfm.io.read`), optionally level (opt-in for
 potential channels: the absolute CPD is the measurement; default for topography), mask, average
@@ -7,7 +7,8 @@ several scans in x (:func:`xcorr_shift`, :func:`align_to`), cut the profile into
 (:func:`segment`), reference it to an inert base (:func:`reference_to_base`, CPD_base = CPD − CPD(base),
 perspective Eq. 8), take ΔCPD against a reference scan (:func:`delta_cpd`, Eq. 9), measure
 interface steps with uncertainties (:func:`interface_step`) and compare grains with grain boundaries
-(:func:`grain_boundary_stats`).
+(:func:`grain_boundary_stats`); the last two, with :func:`region_mean` and
+:func:`correlation_length_px`, live in :mod:`ssbands.kpfm.statistics` and are re-exported here.
 
 Every profile is a :func:`ssbands.profile.make_profile` Profile (``kind="measurement"``) whose
 ``cpd_convention`` attribute is the instrument's sign convention and whose metadata lists the
@@ -18,16 +19,23 @@ All operations are vectorised over pixels; none modifies its inputs.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import xarray as xr
 
 from ..errors import InputError
 from ..profile import make_profile
+from ._common import fill_gaps, load_mask, main_variable, std_variable, with_metadata
+from .statistics import RegionMean, Step, correlation_length_px, grain_boundary_stats, interface_step, region_mean
 
+__all__ = ["LEVELLING", "RegionMean", "Step", "align_to", "average_rows", "correlation_length_px", "delta_cpd",
+           "detect_steps", "grain_boundary_stats", "interface_step", "level_lines", "level_map", "level_plane",
+           "load_mask", "main_variable", "map_to_profile", "reference_to_base", "region_mean", "segment",
+           "std_variable", "x_axis_nm", "xcorr_shift"]
+
+#: Levelling methods of :func:`level_map`.
 LEVELLING = ("none", "plane", "lines", "plane+lines")
 
 
@@ -45,12 +53,14 @@ def level_plane(z, mask=None) -> tuple[np.ndarray, np.ndarray]:
     Parameters
     ----------
     z : array_like, shape (ny, nx)
+        The map (any unit, e.g. V or m).
     mask : array_like of bool, optional
         True = pixel excluded from the fit (it is still levelled).
 
     Returns
     -------
     levelled : ndarray
+        ``z`` minus the plane (unit of ``z``).
     plane : ndarray
         The subtracted background (same unit as ``z``).
     """
@@ -78,8 +88,25 @@ def level_plane(z, mask=None) -> tuple[np.ndarray, np.ndarray]:
 
 
 def level_lines(z, mask=None, method: str = "median") -> np.ndarray:
-    """Align scan lines: subtract from each row its median (``"median"``), mean (``"mean"``) or its
-    least-squares line (``"linear"``), computed over the unmasked pixels of the row."""
+    """Align scan lines: subtract a median, mean or line from each row.
+
+    The row's median (``"median"``), mean (``"mean"``) or least-squares line (``"linear"``) is
+    computed over its unmasked pixels.
+
+    Parameters
+    ----------
+    z : array_like, shape (ny, nx)
+        The map (any unit).
+    mask : array_like of bool, optional
+        True = pixel excluded from the row statistics (it is still levelled).
+    method : {"median", "mean", "linear"}
+        What is subtracted from each row.
+
+    Returns
+    -------
+    numpy.ndarray, shape (ny, nx)
+        The levelled map (unit of ``z``).
+    """
     z = np.asarray(z, float)
     ok = _valid(z, mask)
     zm = np.where(ok, z, np.nan)
@@ -114,7 +141,22 @@ def _nan_rows(fn, zm):
 
 
 def level_map(z, method: str = "plane", mask=None) -> np.ndarray:
-    """Apply a levelling ``method`` (one of :data:`LEVELLING`)."""
+    """Apply a levelling ``method`` (one of :data:`LEVELLING`).
+
+    Parameters
+    ----------
+    z : array_like, shape (ny, nx)
+        The map (any unit).
+    method : {"none", "plane", "lines", "plane+lines"}
+        :func:`level_plane`, :func:`level_lines` (median), both, or nothing.
+    mask : array_like of bool, optional
+        True = pixel excluded from the fits.
+
+    Returns
+    -------
+    numpy.ndarray, shape (ny, nx)
+        The levelled map (unit of ``z``).
+    """
     if method == "none":
         return np.asarray(z, float)
     if method == "plane":
@@ -124,22 +166,6 @@ def level_map(z, method: str = "plane", mask=None) -> np.ndarray:
     if method == "plane+lines":
         return level_lines(level_plane(z, mask)[0], mask)
     raise InputError(f"levelling must be one of {', '.join(LEVELLING)}, got {method!r}")
-
-
-# ------------------------------------------------------------------------------------------ masks
-def load_mask(path: str | Path, shape: tuple[int, int] | None = None) -> np.ndarray:
-    """Read a mask file (``.npy`` without pickle, or text): nonzero = masked. Checks its shape."""
-    from .io import read
-
-    p = Path(path)
-    kf = read(p, fmt="npy" if p.suffix.lower() == ".npy" else ("text" if p.suffix.lower() in
-                                                              (".txt", ".csv", ".dat") else None))
-    m = kf.channels[0].data
-    if not np.all(np.isfinite(m)):
-        raise InputError(f"mask file {str(p)!r} contains NaN or infinite values")
-    if shape is not None and tuple(m.shape) != tuple(shape):
-        raise InputError(f"mask file {str(p)!r} has shape {m.shape}, the map has {tuple(shape)}")
-    return m != 0
 
 
 # ------------------------------------------------------------------------------- row averaging
@@ -176,7 +202,22 @@ def average_rows(z, mask=None, rows: slice | Sequence[int] | None = None):
 
 
 def x_axis_nm(nx: int, size_x_m: float | None = None, pixel_size_nm: float | None = None) -> np.ndarray:
-    """Pixel-centre positions in nm, from the scan size (m) or a pixel size (nm)."""
+    """Pixel-centre positions in nm, from the scan size (m) or a pixel size (nm).
+
+    Parameters
+    ----------
+    nx : int
+        Number of pixels along x.
+    size_x_m : float, optional
+        Scan size along x (m).
+    pixel_size_nm : float, optional
+        Pixel size (nm); overrides ``size_x_m``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (nx,)
+        ``(i + 0.5) · dx`` in nm.
+    """
     if pixel_size_nm is not None:
         dx = float(pixel_size_nm)
     elif size_x_m is not None:
@@ -293,6 +334,17 @@ def xcorr_shift(reference, signal, dx_nm: float = 1.0, max_shift_nm: float | Non
     ``gradient=True`` their derivatives are correlated, which ignores offsets and weights the steps
     (interfaces, grain edges). The peak is refined with a parabola through its three points.
 
+    Parameters
+    ----------
+    reference, signal : array_like, shape (n,)
+        The two profiles (any unit), n ≥ 4; NaN gaps are filled by interpolation.
+    dx_nm : float
+        Pixel size (nm).
+    max_shift_nm : float, optional
+        Largest shift searched (nm); half the profile by default.
+    gradient : bool
+        Correlate the derivatives instead of the profiles.
+
     Returns
     -------
     float
@@ -304,8 +356,8 @@ def xcorr_shift(reference, signal, dx_nm: float = 1.0, max_shift_nm: float | Non
     if r.shape != s.shape or r.ndim != 1 or r.size < 4:
         raise InputError(f"cross-correlation needs two 1-D profiles of the same length (got {r.shape}, "
                          f"{s.shape})")
-    r = _fill(r)
-    s = _fill(s)
+    r = fill_gaps(r)
+    s = fill_gaps(s)
     if gradient:
         r, s = np.gradient(r), np.gradient(s)
     r = (r - r.mean()) / (r.std() or 1.0)
@@ -327,23 +379,29 @@ def xcorr_shift(reference, signal, dx_nm: float = 1.0, max_shift_nm: float | Non
     return float((lags[i] + frac) * dx_nm)
 
 
-def _fill(a):
-    ok = np.isfinite(a)
-    if ok.all():
-        return a
-    if not ok.any():
-        raise InputError("profile has no finite values")
-    idx = np.arange(a.size)
-    return np.interp(idx, idx[ok], a[ok])
-
-
 def align_to(profile: xr.Dataset, x_ref_nm, shift_nm: float) -> xr.Dataset:
-    """Resample a Profile onto ``x_ref_nm`` after removing a drift ``shift_nm`` (see
-    :func:`xcorr_shift`): the value at x is the profile's value at ``x + shift``. Points outside the
-    measured range become NaN (count 0)."""
+    """Resample a Profile onto ``x_ref_nm`` after removing a drift ``shift_nm``.
+
+    The value at x is the profile's value at ``x + shift`` (the drift from :func:`xcorr_shift`).
+    Points outside the measured range become NaN (count 0).
+
+    Parameters
+    ----------
+    profile : xarray.Dataset
+        A measured Profile along x (nm).
+    x_ref_nm : array_like
+        The new positions (nm).
+    shift_nm : float
+        The drift to remove (nm).
+
+    Returns
+    -------
+    xarray.Dataset
+        The resampled Profile (same variables and units); ``metadata["drift_shift_nm"]`` records the shift.
+    """
     x = profile["x"].values
     xr_ = np.asarray(x_ref_nm, float)
-    out = {}
+    out: dict = {}
     for v in profile.data_vars:
         da = profile[v]
         if da.dims != ("x",):
@@ -367,19 +425,30 @@ def detect_steps(x_nm, values, n_steps: int | None = None, *, smooth_nm: float |
 
     Parameters
     ----------
+    x_nm : array_like, shape (n,)
+        Positions (nm), evenly spaced.
+    values : array_like, shape (n,)
+        The profile (any unit, e.g. V); NaN gaps are filled by interpolation.
     n_steps : int, optional
         Keep the ``n_steps`` largest steps; otherwise every peak above ``threshold`` robust standard
         deviations (1.4826·MAD) of the derivative.
     smooth_nm : float, optional
-        Gaussian smoothing width (default 2 pixels).
+        Gaussian smoothing width in nm (default 2 pixels).
     min_separation_nm : float, optional
-        Minimum distance between steps (default 5 pixels).
+        Minimum distance between steps in nm (default 5 pixels).
+    threshold : float
+        Detection threshold in robust standard deviations of the derivative (1).
+
+    Returns
+    -------
+    numpy.ndarray
+        Step positions (nm), sub-pixel, in increasing order.
     """
     from scipy.ndimage import gaussian_filter1d
     from scipy.signal import find_peaks
 
     x = np.asarray(x_nm, float)
-    y = _fill(np.asarray(values, float))
+    y = fill_gaps(np.asarray(values, float))
     dx = float(np.median(np.diff(x)))
     sig = (smooth_nm / dx) if smooth_nm else 2.0
     d = np.abs(np.gradient(gaussian_filter1d(y, sig, mode="nearest"), x))
@@ -409,18 +478,23 @@ def segment(profile: xr.Dataset, boundaries_nm=None, names: Sequence[str] | None
 
     Parameters
     ----------
+    profile : xarray.Dataset
+        A measured Profile along x (nm).
     boundaries_nm : sequence of float, optional
         Layer boundaries (nm); when omitted they are found with :func:`detect_steps`.
     names : sequence of str, optional
         One name per layer (``len(boundaries) + 1``); ``layer0, layer1, ...`` by default.
     n_steps : int, optional
         Number of steps to find automatically.
+    var : str, optional
+        Variable used to find the steps; :func:`main_variable` by default.
 
     Returns
     -------
-    Profile with a ``layer`` coordinate and ``metadata["layer_boundaries_nm"]``.
+    xarray.Dataset
+        The Profile with a ``layer`` coordinate and ``metadata["layer_boundaries_nm"]`` (nm).
     """
-    var = var or _main_var(profile)
+    var = var or main_variable(profile)
     x = profile["x"].values
     auto = boundaries_nm is None
     b = detect_steps(x, profile[var].values, n_steps) if auto else np.sort(np.asarray(boundaries_nm, float))
@@ -435,106 +509,26 @@ def segment(profile: xr.Dataset, boundaries_nm=None, names: Sequence[str] | None
     meta["processing"] = list(meta.get("processing", [])) + [
         f"segmented into {len(names)} layers at {np.round(b, 3).tolist()} nm "
         f"({'automatic step detection' if auto else 'user positions'})"]
-    return _with_meta(out, meta)
+    return with_metadata(out, meta)
 
 
-def _with_meta(ds: xr.Dataset, meta: dict) -> xr.Dataset:
-    import json
-
-    from ..profile import to_jsonable
-
-    ds = ds.copy()
-    ds.attrs["metadata_json"] = json.dumps(to_jsonable(meta), sort_keys=True)
-    return ds
-
-
-def _main_var(profile: xr.Dataset) -> str:
-    for v in ("delta_cpd_V", "cpd_V", "value"):
-        if v in profile:
-            return v
-    raise InputError(f"profile has none of cpd_V / delta_cpd_V / value: {list(profile.data_vars)}")
-
-
-def _std_var(var: str) -> str:
-    return {"cpd_V": "std_V", "value": "std", "delta_cpd_V": "delta_std_V", "cpd_base_V": "std_V"}.get(var, "")
-
-
-def _region(profile: xr.Dataset, region) -> np.ndarray:
-    x = profile["x"].values
-    if isinstance(region, str):
-        if "layer" not in profile.coords:
-            raise InputError(f"region {region!r} is a layer name but the profile has no layers; use "
-                             f"segment() first or give (x0, x1) in nm")
-        sel = profile["layer"].values == region
-        if not sel.any():
-            raise InputError(f"no layer {region!r}; layers: {sorted(set(profile['layer'].values))}")
-        return sel
-    try:
-        x0, x1 = (float(v) for v in region)
-    except (TypeError, ValueError):
-        raise InputError(f"region must be a layer name or (x0, x1) in nm, got {region!r}") from None
-    sel = (x >= min(x0, x1)) & (x <= max(x0, x1))
-    if not sel.any():
-        raise InputError(f"region ({x0}, {x1}) nm contains no points of the profile "
-                         f"(x from {x.min():.4g} to {x.max():.4g} nm)")
-    return sel
-
-
-# ------------------------------------------------------------------- means with uncertainties
-@dataclass(frozen=True)
-class RegionMean:
-    """Mean of a profile over a region and its standard error (V)."""
-
-    mean: float
-    sem: float
-    sd: float
-    n_pixels: int
-    n_points: int
-
-
-def region_mean(profile: xr.Dataset, region, var: str | None = None) -> RegionMean:
-    """Pixel-weighted mean of a profile over ``region`` and its standard error.
-
-    Estimator: the pooled pixels of the region (each x carries its mean m_i, standard deviation
-    s_i and pixel count n_i) have mean M = Σ n_i m_i / N and variance
-    V = [Σ (n_i − 1) s_i² + Σ n_i (m_i − M)²] / (N − 1) (within- plus between-column spread).
-    The standard error is sqrt(V / N). Pixels of a KPFM map are correlated (instrument response),
-    so this is a lower bound; :func:`interface_step` can use the spread of the column means instead.
-    A profile without counts is treated as one pixel per point.
-    """
-    var = var or _main_var(profile)
-    sel = _region(profile, region)
-    m = profile[var].values[sel].astype(float)
-    sv = _std_var(var)
-    s = profile[sv].values[sel].astype(float) if sv in profile else np.zeros_like(m)
-    n = profile["count"].values[sel].astype(float) if "count" in profile else np.ones_like(m)
-    ok = np.isfinite(m) & (n > 0)
-    m, s, n = m[ok], np.nan_to_num(s[ok]), n[ok]
-    if m.size == 0:
-        raise InputError(f"region {region!r} has no valid points")
-    N = n.sum()
-    M = float((n * m).sum() / N)
-    if N > 1:
-        V = float(((n - 1) * s * s).sum() + (n * (m - M) ** 2).sum()) / (N - 1)
-    else:
-        V = np.nan
-    return RegionMean(M, float(np.sqrt(V / N)) if N > 1 else float("nan"), float(np.sqrt(V)) if N > 1
-                      else float("nan"), int(N), int(m.size))
-
-
+# ------------------------------------------------------------------- referencing
 def reference_to_base(profile: xr.Dataset, base) -> xr.Dataset:
     """CPD_base(x) = CPD(x) − CPD(base) (perspective Eq. 8): removes the tip work function.
 
     Parameters
     ----------
+    profile : xarray.Dataset
+        A measured Profile along x (nm).
     base : str or (float, float)
         A layer name (after :func:`segment`) or an x range in nm of the inert, never-lithiated base.
 
     Returns
     -------
-    Profile with ``cpd_base_V`` added and ``metadata["base"]`` = {region, mean_V, sem_V}.
+    xarray.Dataset
+        The Profile with ``cpd_base_V`` (V) added and ``metadata["base"]`` = {region, mean_V, sem_V}.
     """
-    var = _main_var(profile)
+    var = main_variable(profile)
     rm = region_mean(profile, base, var)
     out = profile.assign(cpd_base_V=(("x",), profile[var].values - rm.mean,
                                      {"units": "V", "long_name": "CPD relative to the base, CPD - CPD(base)"}))
@@ -542,7 +536,7 @@ def reference_to_base(profile: xr.Dataset, base) -> xr.Dataset:
     meta["base"] = {"region": base, "mean_V": rm.mean, "sem_V": rm.sem, "n_pixels": rm.n_pixels}
     meta["processing"] = list(meta.get("processing", [])) + [
         f"referenced to the base {base!r}: CPD(base) = {rm.mean:.6g} ± {rm.sem:.2g} V"]
-    return _with_meta(out, meta)
+    return with_metadata(out, meta)
 
 
 def delta_cpd(profile: xr.Dataset, reference: xr.Dataset, *, align: bool = False,
@@ -552,157 +546,39 @@ def delta_cpd(profile: xr.Dataset, reference: xr.Dataset, *, align: bool = False
     With ``align=True`` the x-drift is first found by cross-correlating the two profiles
     (:func:`xcorr_shift`); otherwise the profile is interpolated onto the reference's x as is.
     The standard deviation is combined in quadrature: sqrt(std² + std_ref²).
+
+    Parameters
+    ----------
+    profile : xarray.Dataset
+        The measured Profile along x (nm), CPD in V.
+    reference : xarray.Dataset
+        The reference scan's Profile.
+    align : bool
+        Remove the x-drift found by cross-correlation first.
+    max_shift_nm : float, optional
+        Largest drift searched (nm).
+
+    Returns
+    -------
+    xarray.Dataset
+        On the reference's x: ``delta_cpd_V`` and ``delta_std_V`` (V) added.
     """
-    var, rvar = _main_var(profile), _main_var(reference)
+    var, rvar = main_variable(profile), main_variable(reference)
     xr_ = reference["x"].values
     shift = 0.0
     if align:
         x = profile["x"].values
-        y = np.interp(xr_, x, _fill(profile[var].values.astype(float)))
+        y = np.interp(xr_, x, fill_gaps(profile[var].values.astype(float)))
         dx = float(np.median(np.diff(xr_)))
         shift = xcorr_shift(reference[rvar].values, y, dx, max_shift_nm)
     p = align_to(profile, xr_, shift)
     d = p[var].values - reference[rvar].values
-    s1 = p[_std_var(var)].values if _std_var(var) in p else np.zeros_like(d)
-    s2 = reference[_std_var(rvar)].values if _std_var(rvar) in reference else np.zeros_like(d)
+    s1 = p[std_variable(var)].values if std_variable(var) in p else np.zeros_like(d)
+    s2 = reference[std_variable(rvar)].values if std_variable(rvar) in reference else np.zeros_like(d)
     meta = dict(p.ssb.metadata)
     meta["reference"] = reference.ssb.metadata.get("source_file", "reference profile")
     meta["processing"] = list(meta.get("processing", [])) + ["ΔCPD = CPD − CPD_ref (Eq. 9)"]
     out = p.assign(delta_cpd_V=(("x",), d, {"units": "V", "long_name": "CPD change against the reference scan"}),
                    delta_std_V=(("x",), np.sqrt(s1 ** 2 + s2 ** 2),
                                 {"units": "V", "long_name": "standard deviation of delta CPD"}))
-    return _with_meta(out, meta)
-
-
-@dataclass(frozen=True)
-class Step:
-    """An interface step ``right − left`` with its uncertainty (V)."""
-
-    step_V: float
-    sigma_V: float
-    left: RegionMean
-    right: RegionMean
-    estimator: str
-
-    def __str__(self) -> str:
-        # two significant digits of the uncertainty, the value to the same decimal
-        d = 3 if not np.isfinite(self.sigma_V) or self.sigma_V <= 0 else \
-            max(0, 1 - int(np.floor(np.log10(self.sigma_V))))
-        return f"{self.step_V:.{d}f} ± {self.sigma_V:.{d}f} V"
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-def interface_step(profile: xr.Dataset, left, right, *, var: str | None = None,
-                   estimator: str = "sem") -> Step:
-    """Potential step across an interface: mean(right) − mean(left) with its uncertainty.
-
-    Parameters
-    ----------
-    left, right : str or (float, float)
-        Layer names or x ranges (nm) on each side, away from the interface itself.
-    estimator : {"sem", "points", "sd"}
-        ``"sem"``: standard errors of the pixel-weighted side means (:func:`region_mean`), combined
-        in quadrature, σ = sqrt(SE_L² + SE_R²). ``"points"``: standard errors from the scatter of
-        the column means only, SE = sd(m_i)/sqrt(n_points), which counts each x once (more
-        conservative where pixels along y are correlated). ``"sd"``: the pooled standard
-        deviations combined, sqrt(sd_L² + sd_R²), the spread a single-pixel measurement would see.
-
-    Returns
-    -------
-    Step
-        e.g. ``0.257 ± 0.065 V``.
-    """
-    var = var or _main_var(profile)
-    L, R = region_mean(profile, left, var), region_mean(profile, right, var)
-    if estimator == "sem":
-        sl, sr = L.sem, R.sem
-    elif estimator == "sd":
-        sl, sr = L.sd, R.sd
-    elif estimator == "points":
-        def pts(region):
-            sel = _region(profile, region)
-            m = profile[var].values[sel]
-            m = m[np.isfinite(m)]
-            return float(np.std(m, ddof=1) / np.sqrt(m.size)) if m.size > 1 else float("nan")
-        sl, sr = pts(left), pts(right)
-    else:
-        raise InputError(f"estimator must be 'sem', 'points' or 'sd', got {estimator!r}")
-    return Step(R.mean - L.mean, float(np.hypot(sl, sr)), L, R, estimator)
-
-
-# --------------------------------------------------------------------------- grain boundaries
-def grain_boundary_stats(z, gb_mask, exclude=None) -> dict:
-    """Statistics of a map on grain boundaries versus grain interiors.
-
-    Parameters
-    ----------
-    z : array_like, shape (ny, nx)
-        The map (e.g. CPD in V).
-    gb_mask : array_like of bool or path
-        True (nonzero) = grain-boundary pixel (e.g. the RamadanLab 2-pixel GB mask).
-    exclude : array_like of bool, optional
-        Pixels to ignore altogether.
-
-    Returns
-    -------
-    dict
-        ``gb`` and ``grain``: mean, sd, n; ``difference`` = mean(GB) − mean(grain) with its Welch
-        standard error, and ``significant`` when |difference| > 2 standard errors *and* exceeds
-        ``1e-3 × sd(grain)``. Pixels are correlated, so the standard error is a lower bound.
-    """
-    z = np.asarray(z, float)
-    if isinstance(gb_mask, (str, Path)):
-        gb_mask = load_mask(gb_mask, z.shape)
-    gb = np.asarray(gb_mask) != 0
-    if gb.shape != z.shape:
-        raise InputError(f"grain-boundary mask of shape {gb.shape} does not match the map {z.shape}")
-    ok = np.isfinite(z)
-    if exclude is not None:
-        ok &= ~np.asarray(exclude, bool)
-    a, b = z[ok & gb], z[ok & ~gb]
-    if a.size < 2 or b.size < 2:
-        raise InputError(f"need at least 2 boundary and 2 interior pixels, got {a.size} and {b.size}")
-    ma, mb = float(a.mean()), float(b.mean())
-    sa, sb = float(a.std(ddof=1)), float(b.std(ddof=1))
-    se = float(np.sqrt(sa ** 2 / a.size + sb ** 2 / b.size))
-    lx, ly = correlation_length_px(np.where(ok, z, np.nan))
-    area = max(1.0, lx * ly)
-    se_eff = float(np.sqrt(sa ** 2 * area / a.size + sb ** 2 * area / b.size))
-    diff = ma - mb
-    return {"gb": {"mean": ma, "sd": sa, "n": int(a.size)},
-            "grain": {"mean": mb, "sd": sb, "n": int(b.size)},
-            "difference": diff, "difference_se": se, "difference_se_correlated": se_eff,
-            "correlation_length_px": [lx, ly],
-            "significant": bool(abs(diff) > 2 * se_eff),
-            "estimator": ("mean(GB) - mean(grain); Welch standard error sqrt(sd_gb²/n_gb + sd_g²/n_g) "
-                          "and the same with n divided by the correlation area lx*ly (pixels) of the "
-                          "map; significant when |difference| > 2 x the correlated standard error")}
-
-
-def correlation_length_px(z) -> tuple[float, float]:
-    """1/e correlation lengths (pixels) of a map along x and y, from the row/column-averaged
-    autocorrelation (FFT, NaN pixels set to the mean). Used to count independent pixels."""
-    z = np.asarray(z, float)
-    ok = np.isfinite(z)
-    if not ok.any():
-        return 1.0, 1.0
-    d = np.where(ok, z - z[ok].mean(), 0.0)
-
-    def one(a, axis):
-        n = a.shape[axis]
-        f = np.fft.rfft(a, n=2 * n, axis=axis)
-        ac = np.fft.irfft(f * np.conj(f), axis=axis)
-        ac = np.take(ac, np.arange(n), axis=axis).sum(axis=1 - axis)
-        if ac[0] <= 0:
-            return 1.0
-        ac = ac / ac[0] * n / (n - np.arange(n))
-        below = np.nonzero(ac < np.exp(-1))[0]
-        if below.size == 0:
-            return float(n)
-        k = int(below[0])
-        # linear interpolation of the crossing
-        return float(k - 1 + (ac[k - 1] - np.exp(-1)) / (ac[k - 1] - ac[k])) if k > 0 else 1.0
-
-    return max(1.0, one(d, 1)), max(1.0, one(d, 0))
+    return with_metadata(out, meta)

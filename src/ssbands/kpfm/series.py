@@ -1,4 +1,6 @@
-"""Operando series: scans at several OCVs → ΔCPD(x) per OCV on a common x axis (MODEL.md §4, Eq. 9).
+"""Operando series: scans at several OCVs → ΔCPD(x) per OCV on a common x axis.
+
+ΔCPD = CPD − CPD(reference) is Eq. 9 of the KPFM perspective of Swift, Fuller, Talin, Qi et al.
 
 A series is given by a manifest file (YAML or TOML) or a folder:
 
@@ -37,13 +39,26 @@ import xarray as xr
 
 from ..errors import InputError
 from ..profile import make_profile
+from ._common import fill_gaps
 
 _OCV_NAME = re.compile(r"(?i)(?:ocv[_\- ]?)?(-?\d+(?:[.p]\d+)?)\s*v(?![a-z])|ocv[_\- ]?(-?\d+(?:[.p]\d+)?)")
 
 
 @dataclass(frozen=True)
 class Scan:
-    """One entry of a series: a file at an open-circuit voltage."""
+    """One entry of a series: a file at an open-circuit voltage.
+
+    Attributes
+    ----------
+    file : pathlib.Path
+        The KPFM file.
+    ocv_V : float
+        Open-circuit voltage of the scan (V).
+    channel : str, optional
+        Potential channel of this file (overrides the series' channel).
+    reference : bool
+        This is the reference scan of ΔCPD.
+    """
 
     file: Path
     ocv_V: float
@@ -53,6 +68,30 @@ class Scan:
 
 @dataclass(frozen=True)
 class SeriesSpec:
+    """A series as read from a manifest or a folder (see the module docstring for the keys).
+
+    Attributes
+    ----------
+    scans : tuple of Scan
+        The scans.
+    channel : str, optional
+        Potential channel of every file (default: each file's own choice).
+    pixel_size_nm : float, optional
+        Pixel size (nm) for files without a physical size.
+    convention : {"sample", "tip"}, optional
+        Sign convention when the files do not record it.
+    align : bool
+        Remove the x-drift by cross-correlation.
+    align_on : {"topography", "cpd"}
+        What the alignment correlates.
+    max_shift_nm : float, optional
+        Largest drift searched (nm).
+    rows : (int, int), optional
+        Profile region: rows ``[start, stop)`` of each map.
+    source : str
+        The manifest or folder.
+    """
+
     scans: tuple[Scan, ...]
     channel: str | None = None
     pixel_size_nm: float | None = None
@@ -68,7 +107,22 @@ _KEYS = {"channel", "pixel_size_nm", "convention", "align", "align_on", "max_shi
 
 
 def read_manifest(path: str | Path) -> SeriesSpec:
-    """Read a series manifest (YAML ``.yaml``/``.yml`` or TOML ``.toml``) or scan a folder."""
+    """Read a series manifest (YAML ``.yaml``/``.yml`` or TOML ``.toml``) or scan a folder.
+
+    Parameters
+    ----------
+    path : str or Path
+        The manifest (paths in it are relative to it), or a folder whose file names give the OCVs.
+
+    Returns
+    -------
+    SeriesSpec
+
+    Raises
+    ------
+    InputError
+        A missing or invalid manifest, unknown keys, a non-numeric OCV or size.
+    """
     p = Path(path)
     if p.is_dir():
         return _from_folder(p)
@@ -132,11 +186,11 @@ def _opt_float(doc, key, p):
 
 
 def _from_folder(folder: Path) -> SeriesSpec:
-    from .io import _EXT
+    from .io import EXTENSIONS
 
     scans = []
     for f in sorted(folder.iterdir()):
-        if not f.is_file() or (f.suffix.lower() not in _EXT and not re.fullmatch(r"\.\d{3}", f.suffix)):
+        if not f.is_file() or (f.suffix.lower() not in EXTENSIONS and not re.fullmatch(r"\.\d{3}", f.suffix)):
             continue
         m = _OCV_NAME.search(f.stem)
         if not m:
@@ -161,6 +215,11 @@ def _reference_index(scans) -> int:
 def operando_series(spec: SeriesSpec | str | Path) -> xr.Dataset:
     """ΔCPD(x) per OCV on the reference scan's x axis, as one Profile with dims ``(ocv, x)``.
 
+    Parameters
+    ----------
+    spec : SeriesSpec or str or Path
+        A series, or a manifest or folder for :func:`read_manifest`.
+
     Returns
     -------
     xarray.Dataset
@@ -169,7 +228,7 @@ def operando_series(spec: SeriesSpec | str | Path) -> xr.Dataset:
         metadata lists the files, channels, reference and the alignment.
     """
     from .io import read
-    from .processing import _fill, average_rows, level_plane, map_to_profile, xcorr_shift
+    from .processing import average_rows, level_plane, map_to_profile, xcorr_shift
 
     if not isinstance(spec, SeriesSpec):
         spec = read_manifest(spec)
@@ -181,8 +240,8 @@ def operando_series(spec: SeriesSpec | str | Path) -> xr.Dataset:
     iref = _reference_index(scans)
     files = [read(s.file, convention=spec.convention) for s in scans]
     profiles = [map_to_profile(kf, s.channel or spec.channel, rows=spec.rows, pixel_size_nm=spec.pixel_size_nm)
-                for kf, s in zip(files, scans)]
-    for p, s in zip(profiles, scans):
+                for kf, s in zip(files, scans, strict=True)]
+    for p, s in zip(profiles, scans, strict=True):
         if "cpd_V" not in p:
             raise InputError(f"scan {str(s.file)!r}: channel {p.ssb.metadata['channel']!r} is not in V")
     ref = profiles[iref]
@@ -195,11 +254,11 @@ def operando_series(spec: SeriesSpec | str | Path) -> xr.Dataset:
         use_topo = spec.align_on == "topography" and all(t is not None for t in topo)
         how = "row-averaged topography" if use_topo else "CPD profile gradients"
         if use_topo:
-            sig = [average_rows(level_plane(t.data)[0], None, _rows(spec))[0] for t in topo]
+            sig = [average_rows(level_plane(t.data)[0], None, _rows(spec))[0] for t in topo if t is not None]
             xs = [p["x"].values for p in profiles]
-            sig = [np.interp(xref, x, _fill(sg)) for x, sg in zip(xs, sig)]
+            sig = [np.interp(xref, x, fill_gaps(sg)) for x, sg in zip(xs, sig, strict=True)]
         else:
-            sig = [np.interp(xref, p["x"].values, _fill(p["cpd_V"].values)) for p in profiles]
+            sig = [np.interp(xref, p["x"].values, fill_gaps(p["cpd_V"].values)) for p in profiles]
         for i in range(len(scans)):
             if i != iref:
                 shifts[i] = xcorr_shift(sig[iref], sig[i], dx, spec.max_shift_nm)

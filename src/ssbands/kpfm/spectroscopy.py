@@ -1,4 +1,4 @@
-"""Δf(V) spectroscopy grids: a parabola per pixel whose vertex is the local CPD (MODEL.md §4).
+"""Δf(V) spectroscopy grids: a parabola per pixel whose vertex is the local CPD.
 
 In frequency-modulation KPFM the frequency shift depends on the bias as
 Δf(V) = a·(V − V*)² + Δf*, with a < 0 (the electrostatic force gradient pulls the tip), and the
@@ -134,8 +134,16 @@ def fit_grid(kfile, channel: str = "Frequency Shift", *, expect_negative: bool =
     Parameters
     ----------
     kfile : KPFMFile or path
+        A read grid file, or a path to read.
     channel : str
         The Δf channel (case-insensitive; unit Hz).
+    expect_negative : bool
+        FM-KPFM parabolas open downwards (a < 0); pixels with the other curvature are invalid.
+
+    Returns
+    -------
+    ParabolaFit
+        Per pixel (ny, nx): CPD (V), curvature (Hz/V²), Δf at the vertex and fit RMS (Hz).
     """
     from .io import KPFMFile, read
 

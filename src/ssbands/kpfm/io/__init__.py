@@ -22,22 +22,38 @@ import re
 from pathlib import Path
 
 from ...errors import InputError
-from ._core import (CONVENTIONS, SAMPLE_BIAS, TIP_BIAS, UNKNOWN_CONVENTION, Channel, KPFMFile,
-                    check_file, fail, si_unit)
+from ._core import CONVENTIONS, SAMPLE_BIAS, TIP_BIAS, UNKNOWN_CONVENTION, Channel, KPFMFile, check_file, fail, si_unit
 
-__all__ = ["read", "write", "detect_format", "KPFMFile", "Channel", "FORMATS", "WRITABLE",
+__all__ = ["read", "write", "detect_format", "KPFMFile", "Channel", "FORMATS", "WRITABLE", "EXTENSIONS",
            "SAMPLE_BIAS", "TIP_BIAS", "UNKNOWN_CONVENTION", "CONVENTIONS", "si_unit"]
 
 FORMATS = ("gwy", "ibw", "sxm", "3ds", "nanoscope", "park", "text", "npy")
 WRITABLE = ("npy", "text", "gwy")
 
-_EXT = {".gwy": "gwy", ".ibw": "ibw", ".sxm": "sxm", ".3ds": "3ds", ".spm": "nanoscope",
+#: Format name of each file extension (lower case), used when the first bytes do not tell.
+EXTENSIONS = {".gwy": "gwy", ".ibw": "ibw", ".sxm": "sxm", ".3ds": "3ds", ".spm": "nanoscope",
         ".npy": "npy", ".txt": "text", ".csv": "text", ".dat": "text", ".asc": "text",
         ".tif": "park", ".tiff": "park"}
 
 
 def detect_format(path: str | Path) -> str:
-    """Format name of ``path`` from its first bytes, then its extension."""
+    """Format name of ``path`` from its first bytes, then its extension.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+
+    Returns
+    -------
+    str
+        One of :data:`FORMATS`.
+
+    Raises
+    ------
+    InputError
+        If the file cannot be opened or its format is not supported.
+    """
     p = Path(path)
     try:
         with open(p, "rb") as fh:
@@ -57,8 +73,8 @@ def detect_format(path: str | Path) -> str:
     if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
         return "park"
     ext = p.suffix.lower()
-    if ext in _EXT:
-        return _EXT[ext]
+    if ext in EXTENSIONS:
+        return EXTENSIONS[ext]
     if re.fullmatch(r"\.\d{3}", ext):
         return "nanoscope"
     raise InputError(f"KPFM file {str(p)!r}: unsupported format (extension {ext or 'none'!r}); "
@@ -95,6 +111,7 @@ def read(path: str | Path, channel: str | None = None, fmt: str | None = None,
     Parameters
     ----------
     path : str or Path
+        The file.
     channel : str, optional
         Name of the channel to use as the potential (case-insensitive), overriding the automatic
         choice by title and unit; an unknown name raises InputError listing the channels.
@@ -106,6 +123,7 @@ def read(path: str | Path, channel: str | None = None, fmt: str | None = None,
     Returns
     -------
     KPFMFile
+        Channels in SI base units (V, m, Hz, ...), scan size in m.
     """
     p = check_file(path)
     fmt = fmt or detect_format(p)
@@ -161,10 +179,18 @@ def write(path: str | Path, data, *, title: str = "CPD", unit: str = "V", size_m
     data : array_like, shape (ny, nx)
         Values in ``unit`` (SI base unit, e.g. V).
     title, unit : str
+        Channel title and the unit of ``data``.
     size_m : (float, float), optional
-        Physical size ``(x, y)`` in metres.
+        Physical size ``(x, y)`` in metres (required for ``.gwy``).
     convention : {"sample", "tip"}
         Sign convention recorded with the data (text and npy formats).
+    fmt : {"npy", "text", "gwy"}, optional
+        Force a format instead of the extension's.
+
+    Returns
+    -------
+    Path
+        The written file.
     """
     p = Path(path)
     out = _write(p, data, title, unit, size_m, convention, fmt)
@@ -175,7 +201,7 @@ def write(path: str | Path, data, *, title: str = "CPD", unit: str = "V", size_m
 
 
 def _write(p, data, title, unit, size_m, convention, fmt):
-    fmt = fmt or _EXT.get(p.suffix.lower())
+    fmt = fmt or EXTENSIONS.get(p.suffix.lower())
     if fmt == "npy":
         from .text import write_npy
         return write_npy(p, data, title=title, unit=unit, size_m=size_m, convention=convention)

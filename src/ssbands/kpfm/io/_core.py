@@ -8,9 +8,10 @@ scan in metres, so downstream code never deals with vendor prefixes.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -78,12 +79,32 @@ def _words(title: str) -> str:
 
 
 def looks_like_potential(title: str) -> bool:
-    """True when a channel title names a surface/contact potential (CPD, KPFM, Potential, ...)."""
+    """True when a channel title names a surface/contact potential (CPD, KPFM, Potential, ...).
+
+    Parameters
+    ----------
+    title : str
+        Channel title (CamelCase and underscores are split into words).
+
+    Returns
+    -------
+    bool
+    """
     return bool(_POTENTIAL_WORDS.search(_words(title)))
 
 
 def looks_like_other(title: str) -> bool:
-    """True when a channel title names a signal that is not a potential (Amplitude, Phase, ...)."""
+    """True when a channel title names a signal that is not a potential (Amplitude, Phase, ...).
+
+    Parameters
+    ----------
+    title : str
+        Channel title.
+
+    Returns
+    -------
+    bool
+    """
     return bool(_NOT_POTENTIAL_WORDS.search(title or ""))
 
 
@@ -124,6 +145,7 @@ class Channel:
 
     @property
     def shape(self) -> tuple[int, ...]:
+        """Shape of ``data`` in pixels (``(ny, nx)`` or ``(ny, nx, n)``)."""
         return tuple(int(n) for n in self.data.shape)
 
     @property
@@ -135,7 +157,13 @@ class Channel:
         return (self.size_m[0] / nx, self.size_m[1] / ny)
 
     def summary(self) -> dict:
-        """JSON-ready description: title, unit, shape, size_m, role, note."""
+        """JSON-ready description: title, unit, shape, size_m, role, note.
+
+        Returns
+        -------
+        dict
+            Size in m, shape in pixels.
+        """
         d = {"title": self.title, "unit": self.unit, "shape": list(self.shape),
              "size_m": list(self.size_m) if self.size_m is not None else None,
              "role": self.role, "unit_source": self.unit_source}
@@ -178,10 +206,20 @@ class KPFMFile:
 
     @property
     def titles(self) -> list[str]:
+        """Titles of the channels, in file order."""
         return [c.title for c in self.channels]
 
     def channel(self, name: str | None = None) -> Channel:
         """Return the channel named ``name`` (case-insensitive), or the potential channel.
+
+        Parameters
+        ----------
+        name : str, optional
+            Channel title; None: the potential channel.
+
+        Returns
+        -------
+        Channel
 
         Raises
         ------
@@ -206,11 +244,22 @@ class KPFMFile:
                          f"{self.describe_channels()}")
 
     def describe_channels(self) -> str:
+        """One line listing each channel's title, unit and shape (for messages).
+
+        Returns
+        -------
+        str
+        """
         return ", ".join(f"{c.title!r} [{c.unit or '?'}] {'x'.join(map(str, c.shape))}"
                          for c in self.channels) or "no channels"
 
     def info(self) -> dict:
-        """JSON-ready summary: format, channels, potential_channel, convention, notes."""
+        """JSON-ready summary: format, channels, potential_channel, convention, notes.
+
+        Returns
+        -------
+        dict
+        """
         return {"file": str(self.path), "format": self.format,
                 "channels": [c.summary() for c in self.channels],
                 "potential_channel": self.potential_channel,
@@ -219,7 +268,32 @@ class KPFMFile:
 
 def make_channel(title, unit, data, size_m=None, *, unit_source="file", metadata=None, note="",
                  role=None) -> Channel:
-    """Build a channel, converting ``unit`` (possibly prefixed) to its SI base unit."""
+    """Build a channel, converting ``unit`` (possibly prefixed) to its SI base unit.
+
+    Parameters
+    ----------
+    title : str
+        Channel title.
+    unit : str or None
+        Unit of ``data`` as the file gives it (e.g. ``"mV"``, ``"nm"``).
+    data : array_like
+        Numeric map or grid, in ``unit``.
+    size_m : (float, float), optional
+        Scan size ``(x, y)`` in m; must be positive and finite.
+    unit_source : str
+        ``"file"``, ``"inferred"`` or ``"unknown"``.
+    metadata : dict, optional
+        Channel-level metadata.
+    note : str
+        What the reader corrected or assumed.
+    role : str, optional
+        Force a role instead of :func:`classify`.
+
+    Returns
+    -------
+    Channel
+        Data in the SI base unit (float).
+    """
     base, factor = si_unit(unit)
     arr = np.asarray(data)
     if arr.dtype.kind not in "fiub":
@@ -237,7 +311,19 @@ def make_channel(title, unit, data, size_m=None, *, unit_source="file", metadata
 
 
 def classify(ch: Channel) -> str:
-    """Role of a channel from its title and unit (not its index)."""
+    """Role of a channel from its title and unit (not its index).
+
+    Parameters
+    ----------
+    ch : Channel
+        The channel.
+
+    Returns
+    -------
+    str
+        ``"spectroscopy"``, ``"potential"``, ``"potential-candidate"``, ``"topography"``,
+        ``"suspect-potential"`` or ``"other"``.
+    """
     if ch.data.ndim == 3:
         return "spectroscopy"
     t = ch.title
@@ -262,6 +348,20 @@ def choose_potential(channels: list[Channel], path: Path) -> tuple[str | None, l
     title (e.g. Gwyddion's "Recalibrated Data 1") > a title or processing history that says
     potential with a wrong unit (used only when nothing else qualifies, and reported).
     Among equals the later channel wins (a derived, calibrated channel comes after its source).
+
+    Parameters
+    ----------
+    channels : list of Channel
+        The file's channels (roles set).
+    path : Path
+        The file (for messages).
+
+    Returns
+    -------
+    title : str or None
+        The chosen channel's title, or None when no channel qualifies.
+    notes : list of str
+        Why it was chosen (and warnings).
     """
     notes: list[str] = []
     ranked = [(_RANK.get(c.role, 0), i, c) for i, c in enumerate(channels)]
@@ -288,6 +388,22 @@ def choose_potential(channels: list[Channel], path: Path) -> tuple[str | None, l
 
 
 def check_file(path) -> Path:
+    """Check that ``path`` exists and is a file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    InputError
+        If it does not exist or is a directory.
+    """
     p = Path(path)
     if not p.exists():
         raise InputError(f"KPFM file {str(p)!r} does not exist")
@@ -297,7 +413,22 @@ def check_file(path) -> Path:
 
 
 def fail(path, what: str, exc: BaseException | None = None) -> InputError:
-    """An InputError naming the file and what is wrong with it."""
+    """An InputError naming the file and what is wrong with it.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+    what : str
+        What is wrong.
+    exc : BaseException, optional
+        The underlying error (its type and message are appended).
+
+    Returns
+    -------
+    InputError
+        With a message of at most 400 characters.
+    """
     detail = f": {type(exc).__name__}: {exc}" if exc is not None and str(exc) else (
         f": {type(exc).__name__}" if exc is not None else "")
     msg = f"KPFM file {str(path)!r}: {what}{detail}"
@@ -307,5 +438,18 @@ def fail(path, what: str, exc: BaseException | None = None) -> InputError:
 
 
 def missing_library(path, lib: str) -> InputError:
+    """An InputError saying that reading ``path`` needs the optional library ``lib``.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+    lib : str
+        The library's name.
+
+    Returns
+    -------
+    InputError
+    """
     return InputError(f"KPFM file {str(path)!r} needs the optional library {lib!r}, which is not "
                       f"installed: pip install ssbands[kpfm]")

@@ -1,9 +1,9 @@
-"""Gwyddion native ``.gwy`` files, read with :mod:`gwyfile` after a bounds-checked walk.
+r"""Gwyddion native ``.gwy`` files, read with :mod:`gwyfile` after a bounds-checked walk.
 
 gwyfile trusts every length in the file: a flipped bit can make it loop for billions of iterations
 or forever (a string component without its NUL terminator gives a component of size zero). So
 :func:`_validate` first walks the whole serialisation (GWY format: ``GWYP`` magic, then objects
-``name\\0 size:u32 components``, each component ``name\\0 typecode data``) with every length checked
+``name\0 size:u32 components``, each component ``name\0 typecode data``) with every length checked
 against the buffer, and only a file that passes goes to gwyfile.
 
 Channel quirks handled: a channel titled "Topography" in metres that is the raw source of another
@@ -20,8 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._core import (UNKNOWN_CONVENTION, KPFMFile, choose_potential, fail, make_channel,
-                    missing_library, si_unit)
+from ._core import UNKNOWN_CONVENTION, KPFMFile, choose_potential, fail, make_channel, missing_library, si_unit
 
 MAGIC = b"GWYP"
 _FIXED = {"b": 1, "c": 1, "i": 4, "q": 8, "d": 8}
@@ -144,7 +143,18 @@ def _calibrates_to_volts(entries: list[str]) -> str | None:
 
 
 def read_gwy(path: Path) -> KPFMFile:
-    """Read a Gwyddion ``.gwy`` file (all image channels)."""
+    """Read a Gwyddion ``.gwy`` file (all image channels).
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+
+    Returns
+    -------
+    KPFMFile
+        Channels in SI base units (V, m, Hz, ...), scan size in m.
+    """
     try:
         import gwyfile
     except ImportError:
@@ -216,7 +226,15 @@ def read_gwy(path: Path) -> KPFMFile:
 
 
 def write_gwy(path: Path, channels) -> None:
-    """Write ``[(title, unit, data (ny, nx), (sx_m, sy_m)), ...]`` as a Gwyddion file."""
+    """Write ``[(title, unit, data (ny, nx), (sx_m, sy_m)), ...]`` as a Gwyddion file.
+
+    Parameters
+    ----------
+    path : Path
+        The file to write.
+    channels : sequence of tuple
+        ``(title, unit, data, (sx_m, sy_m))``: data in ``unit`` (SI base unit), scan size in m.
+    """
     try:
         from gwyfile.objects import GwyContainer, GwyDataField, GwySIUnit
     except ImportError:

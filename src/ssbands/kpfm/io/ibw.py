@@ -19,6 +19,7 @@ import re
 import struct
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -53,7 +54,7 @@ def _raw_labels(raw: bytes, bh: dict, dim: int) -> list[str] | None:
 
 def _parse_note(note: bytes) -> dict:
     text = note.decode("latin-1", errors="replace")
-    out = {}
+    out: dict[str, Any] = {}
     for line in re.split(r"\r\n|\r|\n", text):
         if ":" in line:
             k, v = line.split(":", 1)
@@ -72,7 +73,18 @@ def _num(meta: dict, key: str):
 
 
 def read_ibw(path: Path) -> KPFMFile:
-    """Read an Asylum ``.ibw`` image (all layers as channels)."""
+    """Read an Asylum ``.ibw`` image (all layers as channels).
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+
+    Returns
+    -------
+    KPFMFile
+        Channels in SI base units (V, m, Hz, ...), scan size in m.
+    """
     try:
         from igor2 import binarywave
     except ImportError:
@@ -113,6 +125,7 @@ def read_ibw(path: Path) -> KPFMFile:
     titles = [labels[i + 1] if len(labels) > i + 1 and labels[i + 1] else f"Channel {i}" for i in range(nch)]
     fast = _num(note, "FastScanSize") or _num(note, "ScanSize")
     slow = _num(note, "SlowScanSize") or _num(note, "ScanSize")
+    size_m: tuple[Any, Any] | None
     if fast and slow:
         size_m = (fast, slow)
     else:

@@ -1,11 +1,11 @@
-"""Nanonis ``.sxm`` images and ``.3ds`` spectroscopy grids.
+r"""Nanonis ``.sxm`` images and ``.3ds`` spectroscopy grids.
 
 ``.3ds`` grids are read with :mod:`nanonispy` after the header is checked here: nanonispy
 ``resize``-s the data block to the grid shape, which silently pads a truncated file with zeros; the
 reader therefore requires the data block to have exactly ``nx*ny*(n_params + points*n_channels)``
 big-endian float32 values.
 
-``.sxm`` images are parsed here (header ``:KEY:`` blocks up to ``:SCANIT_END:``, then ``\\x1a\\x04``
+``.sxm`` images are parsed here (header ``:KEY:`` blocks up to ``:SCANIT_END:``, then ``\x1a\x04``
 and the channels, each forward then backward where recorded): nanonispy's ``Scan`` assumes that
 every channel was recorded in both directions, and its header parser uses ``np.float``, which
 numpy ≥ 1.24 no longer has. Orientation follows
@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -45,7 +46,18 @@ def _sxm_blocks(text: str) -> dict[str, str]:
 
 
 def read_sxm(path: Path) -> KPFMFile:
-    """Read a Nanonis ``.sxm`` scan (every channel, forward and backward)."""
+    """Read a Nanonis ``.sxm`` scan (every channel, forward and backward).
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+
+    Returns
+    -------
+    KPFMFile
+        Channels in SI base units (V, m, Hz, ...), scan size in m.
+    """
     raw = path.read_bytes()
     text, end = _header_text(path, raw, b":SCANIT_END:")
     start = raw.find(b"\x1a\x04", end, end + 200)
@@ -120,7 +132,18 @@ def _3ds_header(text: str) -> dict[str, str]:
 
 
 def read_3ds(path: Path) -> KPFMFile:
-    """Read a Nanonis ``.3ds`` grid: spectroscopy channels ``(ny, nx, points)`` and the sweep."""
+    """Read a Nanonis ``.3ds`` grid: spectroscopy channels ``(ny, nx, points)`` and the sweep.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+
+    Returns
+    -------
+    KPFMFile
+        Channels in SI base units (Δf in Hz), the bias sweep in V (``sweep``), scan size in m.
+    """
     try:
         import nanonispy
     except ImportError:
@@ -177,7 +200,7 @@ def read_3ds(path: Path) -> KPFMFile:
              f"{sweep[0]:g} to {sweep[-1]:g}; fit it with ssbands.kpfm.spectroscopy.fit_grid "
              f"(CLI: ssbands kpfm spectroscopy)",
              "no potential map: the local CPD is the vertex of the parabola fitted to Δf(V) per pixel"]
-    meta = {k: v for k, v in h.items() if len(v) < 2000}
+    meta: dict[str, Any] = {k: v for k, v in h.items() if len(v) < 2000}
     meta["sweep_signal"] = sweep_name
     meta["parameters"] = par_names[:npar]
     return KPFMFile(path, "nanonis-3ds", tuple(channels), None, SAMPLE_BIAS, tuple(notes), meta,

@@ -1,10 +1,10 @@
-"""Bruker/Veeco/Digital Instruments Nanoscope files (``.spm``, ``.000``, ``.001``, ...).
+r"""Bruker/Veeco/Digital Instruments Nanoscope files (``.spm``, ``.000``, ``.001``, ...).
 
 No maintained Python library reads them, so this is a parser of the documented layout:
 
-* a text header of ``\\key: value`` lines (CR LF), grouped in sections that start with ``\\*Name``
-  and end at ``\\*File list end``; every ``\\*Ciao image list`` section describes one image;
-* CIAO value parameters ``\\@[group:]Name: V [soft scale] (hard scale) hard value``, where the soft
+* a text header of ``\key: value`` lines (CR LF), grouped in sections that start with ``\*Name``
+  and end at ``\*File list end``; every ``\*Ciao image list`` section describes one image;
+* CIAO value parameters ``\@[group:]Name: V [soft scale] (hard scale) hard value``, where the soft
   scale names another parameter (e.g. ``Sens. Zscan``, ``nm/V``) whose value converts volts into
   physical units;
 * the image at ``Data offset`` (bytes), ``Data length`` bytes, ``Bytes/pixel`` little-endian signed
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -96,7 +97,18 @@ def _scan_size(s: str) -> tuple[float, float]:
 
 
 def read_nanoscope(path: Path) -> KPFMFile:
-    """Read every image of a Nanoscope file, scaled to SI units (see the module docstring)."""
+    """Read every image of a Nanoscope file, scaled to SI units (see the module docstring).
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+
+    Returns
+    -------
+    KPFMFile
+        Channels in SI base units (V, m, Hz, ...), scan size in m.
+    """
     raw = path.read_bytes()
     if not raw.startswith(b"\\*File list") and not raw.startswith(b"?*File list"):
         raise fail(path, "not a Nanoscope file (it does not start with '\\*File list')")
@@ -132,7 +144,7 @@ def read_nanoscope(path: Path) -> KPFMFile:
                              f"({len(raw)} bytes): truncated")
         img_title = d.get("Image Data") or d.get("2:Image Data") or ""
         m = re.search(r'"([^"]*)"', img_title)
-        title = m.group(1) if m else (re.search(r"\[([^\]]*)\]", img_title).group(1)
+        title = m.group(1) if m else (cast(re.Match[str], re.search(r"\[([^\]]*)\]", img_title)).group(1)
                                       if "[" in img_title else "Image")
         zkey = next((k for k in d if re.fullmatch(r"(\d+:)?Z scale", k)), None)
         if zkey is None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import struct
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -28,7 +29,18 @@ def _wstr(b: bytes, off: int, nchar: int) -> str:
 
 
 def read_park(path: Path) -> KPFMFile:
-    """Read a Park Systems TIFF (one image per file)."""
+    """Read a Park Systems TIFF (one image per file).
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+
+    Returns
+    -------
+    KPFMFile
+        Channels in SI base units (V, m, Hz, ...), scan size in m.
+    """
     try:
         import tifffile
     except ImportError:
@@ -37,7 +49,8 @@ def read_park(path: Path) -> KPFMFile:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             with tifffile.TiffFile(str(path)) as tf:
-                tags = tf.pages[0].tags
+                page: Any = tf.pages[0]
+                tags = page.tags
                 magic = tags.get(50432)
                 version = tags.get(50433)
                 data_tag = tags.get(50434)

@@ -1,8 +1,8 @@
-"""Plain-text / CSV maps and NumPy ``.npy`` maps (readers and writers).
+r"""Plain-text / CSV maps and NumPy ``.npy`` maps (readers and writers).
 
 Text maps: optional header lines ``key: value`` (or ``key = value``, optionally after ``#``) followed
-by rows of numbers separated by tabs, commas, semicolons or spaces. Any line ending works (``\\n``,
-``\\r\\n`` and old-Mac ``\\r``). Recognised keys (case-insensitive): ``title``/``channel``,
+by rows of numbers separated by tabs, commas, semicolons or spaces. Any line ending works (``\n``,
+``\r\n`` and old-Mac ``\r``). Recognised keys (case-insensitive): ``title``/``channel``,
 ``unit``, ``x size [m]``/``y size [m]`` (any length unit in brackets, e.g. ``[nm]``, ``[um]``),
 ``pixel size [nm]``, ``cpd convention`` (``sample``/``tip``). Everything else is kept as metadata.
 
@@ -23,8 +23,16 @@ from pathlib import Path
 import numpy as np
 
 from ...profile import atomic_write
-from ._core import (CONVENTIONS, UNKNOWN_CONVENTION, KPFMFile, choose_potential, fail,
-                    looks_like_potential, make_channel, si_unit)
+from ._core import (
+    CONVENTIONS,
+    UNKNOWN_CONVENTION,
+    KPFMFile,
+    choose_potential,
+    fail,
+    looks_like_potential,
+    make_channel,
+    si_unit,
+)
 
 _MAX_TEXT = 256 * 1024 * 1024
 _HEADER = re.compile(r"^\s*#?\s*(?P<key>[^:=\t]*?[A-Za-z][^:=\t]*?)\s*[:=]\s*(?P<val>.*?)\s*$")
@@ -34,7 +42,7 @@ _BRACKET_UNIT = re.compile(r"[\[(]\s*([^\])]+?)\s*[\])]")
 
 def _size_from_header(header: dict[str, str]) -> tuple[tuple[float, float] | None, list[str]]:
     sx = sy = px = None
-    notes = []
+    notes: list[str] = []
     for key, val in header.items():
         k = key.lower()
         m = _BRACKET_UNIT.search(key)
@@ -61,7 +69,7 @@ def _convention(header: dict[str, str]) -> str | None:
             key = v.strip().lower()
             if key in CONVENTIONS:
                 return CONVENTIONS[key]
-            for name, text in CONVENTIONS.items():
+            for text in CONVENTIONS.values():
                 if v.strip() == text:
                     return text
     return None
@@ -106,7 +114,18 @@ def _finish(path, fmt, data, header, title, unit, src, notes, size):
 
 
 def read_text(path: Path) -> KPFMFile:
-    """Read a text/CSV map (see the module docstring)."""
+    """Read a text/CSV map (see the module docstring).
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+
+    Returns
+    -------
+    KPFMFile
+        Channels in SI base units (V, m, Hz, ...), scan size in m.
+    """
     if path.stat().st_size > _MAX_TEXT:
         raise fail(path, f"text file larger than {_MAX_TEXT // 2**20} MiB")
     raw = path.read_bytes()
@@ -159,7 +178,18 @@ def _isnum(t: str) -> bool:
 
 
 def read_npy(path: Path) -> KPFMFile:
-    """Read a 2-D ``.npy`` map (never with pickle) and its optional JSON side file."""
+    """Read a 2-D ``.npy`` map (never with pickle) and its optional JSON side file.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+
+    Returns
+    -------
+    KPFMFile
+        Channels in SI base units (V, m, Hz, ...), scan size in m.
+    """
     try:
         with open(path, "rb") as fh:
             data = np.load(fh, allow_pickle=False)
@@ -181,7 +211,7 @@ def read_npy(path: Path) -> KPFMFile:
     title, unit, src, notes = _unit_and_title(path, {k: str(v) for k, v in header.items()
                                                      if isinstance(v, str)},
                                               header.get("title"), header.get("unit"))
-    size = (None, None, None)
+    size: tuple[float | None, float | None, float | None] = (None, None, None)
     if "size_m" in header:
         try:
             sx, sy = (float(v) for v in header["size_m"])
@@ -197,7 +227,28 @@ def read_npy(path: Path) -> KPFMFile:
 # ------------------------------------------------------------------------------------------ writers
 def write_text(path: Path, data, *, title="CPD", unit="V", size_m=None, convention="sample",
                delimiter=None) -> Path:
-    """Write a map as text with a ``key: value`` header (tab-separated; comma for ``.csv``)."""
+    """Write a map as text with a ``key: value`` header (tab-separated; comma for ``.csv``).
+
+    Parameters
+    ----------
+    path : Path
+        The file to write.
+    data : array_like, shape (ny, nx)
+        Values in ``unit``.
+    title, unit : str
+        Channel title and unit (SI base unit, e.g. V).
+    size_m : (float, float), optional
+        Scan size ``(x, y)`` in m.
+    convention : {"sample", "tip"}
+        Sign convention recorded in the header.
+    delimiter : str, optional
+        Column separator; tab, or comma for ``.csv``.
+
+    Returns
+    -------
+    Path
+        The written file.
+    """
     data = np.asarray(data, dtype=float)
     if data.ndim != 2:
         raise ValueError(f"data must be 2-D (ny, nx), got shape {data.shape}")
@@ -215,7 +266,26 @@ def write_text(path: Path, data, *, title="CPD", unit="V", size_m=None, conventi
 
 
 def write_npy(path: Path, data, *, title="CPD", unit="V", size_m=None, convention="sample") -> Path:
-    """Write a map as ``.npy`` plus a JSON side file ``NAME.npy.json`` with title, unit and size."""
+    """Write a map as ``.npy`` plus a JSON side file ``NAME.npy.json`` with title, unit and size.
+
+    Parameters
+    ----------
+    path : Path
+        The ``.npy`` file to write.
+    data : array_like, shape (ny, nx)
+        Values in ``unit``.
+    title, unit : str
+        Channel title and unit (SI base unit, e.g. V).
+    size_m : (float, float), optional
+        Scan size ``(x, y)`` in m.
+    convention : {"sample", "tip"}
+        Sign convention recorded in the side file.
+
+    Returns
+    -------
+    Path
+        The written ``.npy`` file.
+    """
     data = np.asarray(data, dtype=float)
     if data.ndim != 2:
         raise ValueError(f"data must be 2-D (ny, nx), got shape {data.shape}")
