@@ -185,8 +185,12 @@ def _electrolyte_profile(stack: Stack, x, lidx, bounds, evac_se, mu_bar, table):
     xl, xr_ = bounds[ie], bounds[ie + 1]
     xse = x[lidx == ie]
     phi0 = table["phi0_V"]
-    fl, ext_l = layer_profiles(phi0[:, 0], N, Ef0, eps, alpha, T, xse - xl, extent_tol_V=1e-3 * kt)
-    fr, ext_r = layer_profiles(phi0[:, 1], N, Ef0, eps, alpha, T, xr_ - xse, extent_tol_V=1e-3 * kt)
+    m = xse.size
+    f, ext = layer_profiles(np.concatenate([phi0[:, 0], phi0[:, 1]]), N, Ef0, eps, alpha, T,
+                            np.stack([xse - xl, xr_ - xse]).repeat(phi0.shape[0], axis=0).reshape(-1, m),
+                            extent_tol_V=1e-3 * kt)
+    n = phi0.shape[0]
+    fl, fr, ext_l, ext_r = f[:n], f[n:], ext[:n], ext[n:]
     ftot = fl + fr
     frac = (xse - xl) / (xr_ - xl)
     mu_se = table["se_mu_Li_eV"][:, :1] + (table["se_mu_Li_eV"][:, 1:] - table["se_mu_Li_eV"][:, :1]) * frac

@@ -27,6 +27,7 @@ equal and opposite to the SCL's own charge (Gauss's law).
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -407,6 +408,19 @@ def _linspace_rows(start, stop, num):
     return np.where(np.arange(P)[None, :] < num[:, None], y, np.nan)
 
 
+@functools.lru_cache(maxsize=64)
+def _shared_tail(lnB: float, sp_b: float, lo: float, d1: float):
+    """The tail table (uniform in ln f from 4 down to e^lo) shared by all layers of one material, cached."""
+    two_g = _two_g_factory(lnB, sp_b)
+    n1 = max(int(math.ceil((_LN4 - lo) / d1)), 2)
+    u_tail = np.linspace(_LN4, lo, n1 + 1)
+    xt = np.concatenate([[0.0], np.cumsum(_panels(u_tail[1:], u_tail[:-1], two_g))])
+    dl_tail = _dlnf(u_tail, two_g)
+    for a in (u_tail, xt, dl_tail):
+        a.setflags(write=False)
+    return u_tail, xt, dl_tail
+
+
 def _two_g_factory(lnB, sp_b):
     """2 g(f) for the profile tables (the scalar table's formula, vectorised, overflow-safe)."""
     K = math.exp(_LN4 + lnB - 2.0 * sp_b)
@@ -420,6 +434,7 @@ def _two_g_factory(lnB, sp_b):
             out = np.where(big, 2.0 * g_of_f(np.where(big, f, 1.0), lnB), out)
         return out
 
+    two_g.lnB, two_g.sp_b = lnB, sp_b  # type: ignore[attr-defined]
     return two_g
 
 
@@ -455,10 +470,8 @@ def _large_tables(af0, lo, two_g, d1, d2):
     f_min), computed once for all layers.
     """
     n2 = np.maximum(np.ceil((af0 - 4.0) / d2).astype(int), 1)
-    n1 = max(int(math.ceil((_LN4 - lo) / d1)), 2)
-    u_tail = np.linspace(_LN4, lo, n1 + 1)
-    xt = np.concatenate([[0.0], np.cumsum(_panels(u_tail[1:], u_tail[:-1], two_g))])
-    dl_tail = _dlnf(u_tail, two_g)
+    u_tail, xt, dl_tail = _shared_tail(two_g.lnB, two_g.sp_b, lo, d1)
+    n1 = u_tail.size - 1
     f_head = _linspace_rows(af0, np.full(af0.shape, 4.0), n2 + 1)
     with np.errstate(invalid="ignore"):
         u_head = np.log(f_head)
@@ -522,12 +535,43 @@ def _row_search(table, n_valid, q):
     return np.stack([np.searchsorted(table[k, :n_valid[k]], q[k], side="right") for k in range(table.shape[0])])
 
 
+def _hermite_rows(xi_t, lnf_t, dlnf_t, n_nodes, xq):
+    """ln f at per-row query positions xq (n, q) from the padded tables (monotone cubic Hermite)."""
+    rows = np.arange(n_nodes.size)[:, None]
+    i = np.clip(_row_search(xi_t, n_nodes, xq) - 1, 0, (n_nodes - 2)[:, None])
+    x0, x1 = xi_t[rows, i], xi_t[rows, i + 1]
+    h = x1 - x0
+    s = (xq - x0) / h
+    s2, s3 = s * s, s * s * s
+    return ((2 * s3 - 3 * s2 + 1) * lnf_t[rows, i] + (s3 - 2 * s2 + s) * h * dlnf_t[rows, i]
+            + (-2 * s3 + 3 * s2) * lnf_t[rows, i + 1] + (s3 - s2) * h * dlnf_t[rows, i + 1])
+
+
+def _extents(xi_t, lnf_t, n_nodes, xi_end, lnf_end, target, ell):
+    """ξ beyond which ln|f| < target, per row (table interpolation or the exact tail law)."""
+    e = np.empty(n_nodes.size)
+    beyond = target < lnf_end
+    e[beyond] = xi_end[beyond] + (lnf_end[beyond] - target) * ell
+    inner = ~beyond
+    if np.any(inner):
+        neg = np.where(np.isfinite(lnf_t), -lnf_t, np.inf)[inner]
+        nn = n_nodes[inner]
+        j = np.clip(_row_search(neg, nn, np.array([-target]))[:, 0], 1, nn - 1)
+        r = np.arange(nn.size)
+        xa, xb = neg[r, j - 1], neg[r, j]
+        ya, yb = xi_t[inner][r, j - 1], xi_t[inner][r, j]
+        below = -target <= neg[r, 0]
+        e[inner] = np.where(below, xi_t[inner][r, 0], ya + (yb - ya) * (-target - xa) / (xb - xa))
+    return e
+
+
 def layer_profiles(phi0_V, site_density_cm3, defect_energy_eV, permittivity, alpha=0.1, temperature_K=300.0,
                    x_nm=(), f_min: float = 1e-6, extent_tol_V: float | None = None):
-    """Potential profiles of many semi-infinite layers of ONE material, evaluated at shared distances.
+    """Potential profiles of many semi-infinite layers of ONE material.
 
-    Row k equals ``SpaceChargeLayer(phi0_V[k], ...).f(x_nm)`` (same tables, same interpolation) but all
-    rows are built and evaluated together, without a Python loop over layers.
+    Row k equals ``SpaceChargeLayer(phi0_V[k], ...).f(x_nm[k])`` (same tables, same interpolation), but
+    all tables are built together, without a Python loop over layers (the tail that every layer with
+    |f0| > 4 shares is integrated once).
 
     Parameters
     ----------
@@ -535,8 +579,8 @@ def layer_profiles(phi0_V, site_density_cm3, defect_energy_eV, permittivity, alp
         Steps screened by the layers (V).
     site_density_cm3, defect_energy_eV, permittivity, alpha, temperature_K : float
         Material and temperature (scalars: one material), units as in :func:`first_integral`.
-    x_nm : array_like, shape (m,)
-        Distances from the interface (nm, ≥ 0).
+    x_nm : array_like, shape (m,) or (n, m)
+        Distances from the interface (nm, ≥ 0): shared by all layers, or one row per layer.
     f_min : float
         Smallest tabulated |f| (as :class:`SpaceChargeLayer`).
     extent_tol_V : float, optional
@@ -550,7 +594,7 @@ def layer_profiles(phi0_V, site_density_cm3, defect_energy_eV, permittivity, alp
         Only when ``extent_tol_V`` is given.
     """
     phi0 = np.atleast_1d(np.asarray(phi0_V, float))
-    x = np.asarray(x_nm, float)
+    x = np.broadcast_to(np.asarray(x_nm, float), (phi0.size, np.shape(x_nm)[-1]))
     if np.any(x < 0):
         raise InputError("SCL positions are distances from the interface and must be >= 0")
     d = _scalar_dimensionless(0.0, site_density_cm3, defect_energy_eV, permittivity, alpha, temperature_K)
@@ -563,49 +607,25 @@ def layer_profiles(phi0_V, site_density_cm3, defect_energy_eV, permittivity, alp
     ell = math.exp(sp_b - 0.5 * (_LN2 + lnB))
     f0 = phi0 / kt
     af0 = np.abs(f0)
-    f = np.zeros((phi0.size, x.size))
+    f = np.zeros(x.shape)
     ext = np.zeros(phi0.size)
     nz = af0 > 0
     if np.any(nz):
         xi_t, lnf_t, dlnf_t, n_nodes = _batched_tables(af0[nz], lnB, sp_b, f_min)
-        rows = np.arange(n_nodes.size)[:, None]
-        last = n_nodes - 1
-        xi_end = xi_t[rows[:, 0], last]
-        lnf_end = lnf_t[rows[:, 0], last]
-        xi = x / lam_nm
-        # only distances inside some layer's table need the table search; the rest follow the tail law
-        q = xi <= xi_end.max()
-        xq = xi[q]
-        i = np.clip(_row_search(xi_t, n_nodes, xq) - 1, 0, (n_nodes - 2)[:, None])
-        x0, x1 = xi_t[rows, i], xi_t[rows, i + 1]
-        h = x1 - x0
-        s = (xq[None, :] - x0) / h
-        s2, s3 = s * s, s * s * s
-        herm = ((2 * s3 - 3 * s2 + 1) * lnf_t[rows, i] + (s3 - 2 * s2 + s) * h * dlnf_t[rows, i]
-                + (-2 * s3 + 3 * s2) * lnf_t[rows, i + 1] + (s3 - s2) * h * dlnf_t[rows, i + 1])
-        lnf = lnf_end[:, None] - (xi[None, :] - xi_end[:, None]) / ell
-        inside = xq[None, :] <= xi_end[:, None]
-        lnf[:, q] = np.where(inside, herm, lnf[:, q])
+        rows = np.arange(n_nodes.size)
+        xi_end, lnf_end = xi_t[rows, n_nodes - 1], lnf_t[rows, n_nodes - 1]
+        xi = x[nz] / lam_nm
+        lnf = lnf_end[:, None] - (xi - xi_end[:, None]) / ell  # the exact tail law beyond the tables
+        # only columns inside some layer's table need the table search
+        cols = np.any(xi <= xi_end[:, None], axis=0)
+        if np.any(cols):
+            xq = xi[:, cols]
+            herm = _hermite_rows(xi_t, lnf_t, dlnf_t, n_nodes, xq)
+            lnf[:, cols] = np.where(xq <= xi_end[:, None], herm, lnf[:, cols])
         f[nz] = np.sign(f0[nz])[:, None] * np.exp(lnf)
         if extent_tol_V is not None:
-            target = np.log(extent_tol_V / kt)
-            e = np.empty(n_nodes.size)
-            beyond = target < lnf_end
-            e[beyond] = xi_end[beyond] + (lnf_end[beyond] - target) * ell
-            for_interp = ~beyond
-            if np.any(for_interp):
-                neg = np.where(np.isfinite(lnf_t), -lnf_t, np.inf)[for_interp]
-                nn = n_nodes[for_interp]
-                q = np.array([-target])
-                j = np.clip(_row_search(neg, nn, q)[:, 0], 1, nn - 1)
-                r = np.arange(nn.size)
-                xa, xb = neg[r, j - 1], neg[r, j]
-                ya, yb = xi_t[for_interp][r, j - 1], xi_t[for_interp][r, j]
-                below = -target <= neg[r, 0]
-                e[for_interp] = np.where(below, ya * 0 + xi_t[for_interp][r, 0],
-                                         ya + (yb - ya) * (-target - xa) / (xb - xa))
-            small_step = af0[nz] * kt <= extent_tol_V
-            ext[nz] = np.where(small_step, 0.0, e * lam_nm)
+            e = _extents(xi_t, lnf_t, n_nodes, xi_end, lnf_end, np.log(extent_tol_V / kt), ell)
+            ext[nz] = np.where(af0[nz] * kt <= extent_tol_V, 0.0, e * lam_nm)
     if extent_tol_V is not None:
         return f, ext
     return f
