@@ -68,7 +68,16 @@ def test_unknown_parameter_error_names_material_field_and_fix():
     with pytest.raises(UnknownParameterError) as e:
         LIB["LATP"].get("phi0_li_V", "the band diagram")
     msg = str(e.value)
-    assert "LATP" in msg and "phi0_li_V" in msg and "--library" in msg
+    assert "LATP" in msg and "phi0_li_V" in msg and "load_library" in msg
+    assert "--" not in msg  # library code names parameters, not command-line flags
+
+
+def test_cli_adds_the_flag_to_an_unknown_parameter(capsys):
+    from _cli import run_cli
+
+    code, _out, err = run_cli(capsys, "scl", "--electrolyte", "LATP", "--electrode", "Li")
+    assert code == 2
+    assert "LATP" in err and "is unknown" in err and "--library FILE" in err and len(err.strip().splitlines()) == 1
 
 
 def test_user_library_overrides_one_field_and_adds_a_material(tmp_path):

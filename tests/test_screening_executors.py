@@ -74,7 +74,7 @@ def test_make_executor_choices_and_errors():
     ex.close()
     with pytest.raises(InputError, match="not both"):
         make_executor(workers=2, scheduler="tcp://127.0.0.1:1")
-    with pytest.raises(InputError, match="--jobs"):
+    with pytest.raises(InputError, match="jobs must be"):
         make_executor(jobs=0)
-    with pytest.raises(InputError, match="--workers"):
+    with pytest.raises(InputError, match="workers must be"):
         make_executor(workers=0)

@@ -25,8 +25,8 @@ class UnknownParameterError(InputError):
         why = f" (needed for {purpose})" if purpose else ""
         super().__init__(
             f"material {material!r}: parameter {field!r} is unknown{why}. Supply it in a user "
-            f"library YAML file (materials: {{{material}: {{{field}: VALUE}}}}) and pass it with "
-            f"--library FILE (Python: load_library(extra=FILE))."
+            f"library YAML file (materials: {{{material}: {{{field}: VALUE}}}}) and load it with "
+            f"load_library(FILE)."
         )
 
 

@@ -14,7 +14,7 @@ import sys
 import click
 
 from .._version import __version__
-from ..errors import SSBandsError
+from ..errors import InputError, SSBandsError, UnknownParameterError
 
 #: name -> "module:attribute" of a click command or group, loaded lazily
 LAZY_COMMANDS = {
@@ -89,6 +89,8 @@ def main(argv=None):
     """
     try:
         cli.main(args=argv, prog_name="ssbands", standalone_mode=False)
+    except UnknownParameterError as exc:
+        _error(InputError(f"{exc} On the command line: --library FILE."), 2)
     except SSBandsError as exc:
         _error(exc, 2)
     except click.exceptions.Abort:

@@ -97,12 +97,17 @@ def screen(anodes, electrolytes, cathodes, library_file, closure, mu_li_se, obje
     from ..screening import screen as run_screening
 
     lib = load_library(library_file)
-    summary = run_screening(lib, out_dir, anodes=anodes, electrolytes=electrolytes, cathodes=cathodes,
-                            closures=tuple(closure), mu_li_se_eV=mu_li_se, temperature_K=temperature,
-                            n_states=n_states, objective=objective, pareto=tuple(pareto), chunk_cells=chunk_cells,
-                            resume=resume, overwrite=overwrite, jobs=jobs, workers=workers, scheduler=scheduler,
-                            quiet=quiet, figures=not no_figures, top_n=top_n, mc_samples=mc_samples, mc_seed=mc_seed,
-                            spreads=list(spreads), top_k=top_k)
+    try:
+        summary = run_screening(lib, out_dir, anodes=anodes, electrolytes=electrolytes, cathodes=cathodes,
+                                closures=tuple(closure), mu_li_se_eV=mu_li_se, temperature_K=temperature,
+                                n_states=n_states, objective=objective, pareto=tuple(pareto), chunk_cells=chunk_cells,
+                                resume=resume, overwrite=overwrite, jobs=jobs, workers=workers, scheduler=scheduler,
+                                quiet=quiet, figures=not no_figures, top_n=top_n, mc_samples=mc_samples,
+                                mc_seed=mc_seed, spreads=list(spreads), top_k=top_k)
+    except KeyboardInterrupt:
+        click.echo(f"ssbands screen: interrupted; finished chunks are kept in {out_dir} - rerun with --resume to "
+                   "complete", err=True)
+        raise
     if as_json:
         emit_json(summary)
         return

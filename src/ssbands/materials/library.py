@@ -186,7 +186,8 @@ class Library(Mapping[str, Material]):
         except KeyError:
             raise InputError(
                 f"unknown material {name!r}; known: {', '.join(sorted(m.name for m in self._m.values()))}. "
-                "Add it in a user library YAML file and pass --library FILE."
+                "Add it in a user library YAML file and load that file (load_library(FILE); command line: the "
+                "library option)."
             ) from None
 
     def __iter__(self):

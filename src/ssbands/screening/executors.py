@@ -203,7 +203,7 @@ class DaskExecutor:
         try:
             from distributed import Client, LocalCluster
         except ImportError as exc:  # pragma: no cover - optional dependency
-            raise InputError(f"--scheduler/--workers need dask[distributed] (pip install 'ssbands[dask]'): {exc}") \
+            raise InputError(f"scheduler/workers (Dask) need dask[distributed] (pip install 'ssbands[dask]'): {exc}") \
                 from None
         self._own: list = []
         if client is not None:
@@ -269,16 +269,16 @@ def make_executor(jobs: int | None = None, workers: int | None = None, scheduler
         For both ``workers`` and ``scheduler``, or a count below 1.
     """
     if scheduler is not None and workers is not None:
-        raise InputError("give --workers N (a local Dask cluster) or --scheduler ADDRESS, not both")
+        raise InputError("give workers (a local Dask cluster) or scheduler (an address), not both")
     if scheduler is not None:
         if isinstance(scheduler, str):
             return DaskExecutor(address=scheduler)
         return DaskExecutor(client=scheduler)
     if workers is not None:
         if workers < 1:
-            raise InputError(f"--workers must be >= 1, got {workers}")
+            raise InputError(f"workers must be >= 1, got {workers}")
         return DaskExecutor(n_workers=workers)
     if jobs is not None and jobs < 1:
-        raise InputError(f"--jobs must be >= 1, got {jobs}")
+        raise InputError(f"jobs must be >= 1, got {jobs}")
     n = jobs or os.cpu_count() or 1
     return SerialExecutor() if n == 1 else ProcessExecutor(n)

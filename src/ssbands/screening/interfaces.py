@@ -140,8 +140,7 @@ def compute_interfaces(electrodes: Sequence[ElectrodeStates], electrolytes: Sequ
         if c not in CLOSURES:
             raise InputError(f"unknown closure {c!r}; choose from {', '.join(CLOSURES)}")
     if "extrinsic" in closures and mu_li_se_eV is None:
-        raise InputError("closure 'extrinsic' needs mu_li_se_eV (the SE bulk Li chemical potential, eV vs Li metal; "
-                         "--mu-li-se on the command line)")
+        raise InputError("closure 'extrinsic' needs mu_li_se_eV (the SE bulk Li chemical potential, eV vs Li metal)")
     T = float(temperature_K)
     U, PHI, X, SOC = _stack_states(electrodes)  # (M, K)
     nE = len(electrolytes)

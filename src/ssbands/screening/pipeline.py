@@ -337,10 +337,6 @@ def run_screen(selection: Selection, out, *, closures: Sequence[str] = ("minimum
                    "ranking_s": 0.0, "cells_s": 0.0, "write_s": 0.0, "worker_compute_s": 0.0, "worker_encode_s": 0.0}
     try:
         res = _stages(run)
-    except KeyboardInterrupt:
-        print(f"ssbands screen: interrupted; finished chunks are kept in {store.out} - rerun with --resume to complete",
-              file=sys.stderr)
-        raise
     finally:
         if executor is None:
             run.ex.close()
@@ -411,7 +407,7 @@ def screen(library=None, out="ssbands-screen", *, anodes=None, electrolytes=None
     if mc_samples:
         spreads_d = parse_spreads(spreads)
         if not spreads_d:
-            raise InputError("Monte Carlo needs at least one --spread FIELD=WIDTH (e.g. work_function_eV=0.3)")
+            raise InputError("Monte Carlo needs at least one spread FIELD=WIDTH (e.g. work_function_eV=0.3)")
     sel = select_materials(lib, anodes, electrolytes, cathodes, n_states=n_states, temperature_K=temperature_K,
                            end_margin=end_margin)
     res = run_screen(sel, out, closures=closures, mu_li_se_eV=mu_li_se_eV, temperature_K=temperature_K,

@@ -379,7 +379,7 @@ def select_materials(library, anodes=None, electrolytes=None, cathodes=None, *, 
             raise InputError(f"electrolyte {m.name!r} is listed twice")
         seen.add(m.name.lower())
         if m.kind != "electrolyte":
-            raise InputError(f"--electrolytes: {m.name!r} is a {m.kind}, not an electrolyte")
+            raise InputError(f"electrolytes: {m.name!r} is a {m.kind}, not an electrolyte")
         try:
             r = electrolyte_record(m)
         except UnknownParameterError as exc:

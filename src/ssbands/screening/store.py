@@ -235,13 +235,13 @@ class ScreenStore:
             old = None
         if resume:
             if old is None or old.get("inputs_sha256") != manifest["inputs_sha256"]:
-                raise InputError(f"{self.out}: --resume needs the same inputs as the interrupted run (materials, "
+                raise InputError(f"{self.out}: resuming needs the same inputs as the interrupted run (materials, "
                                  "library values, states, closures, objective, Pareto columns, chunk size); they "
-                                 "differ. Use a new --out or --overwrite")
+                                 "differ. Use a new output folder or overwrite it")
             return True
         if not overwrite:
-            raise InputError(f"{self.out} already holds a screen; use --resume to finish it or --overwrite to "
-                             "replace it")
+            raise InputError(f"{self.out} already holds a screen; resume it (resume=True) or replace it "
+                             "(overwrite=True)")
         return False
 
     def _clear(self) -> None:

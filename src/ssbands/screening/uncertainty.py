@@ -62,18 +62,18 @@ def parse_spreads(items) -> dict:
                 if not p.strip():
                     continue
                 if "=" not in p:
-                    raise InputError(f"--spread {p!r}: expected FIELD=WIDTH (e.g. work_function_eV=0.3)")
+                    raise InputError(f"spread {p!r}: expected FIELD=WIDTH (e.g. work_function_eV=0.3)")
                 k, v = p.split("=", 1)
                 try:
                     pairs.append((k.strip(), float(v)))
                 except ValueError:
-                    raise InputError(f"--spread {p!r}: WIDTH must be a number") from None
+                    raise InputError(f"spread {p!r}: WIDTH must be a number") from None
     out = {}
     for k, v in pairs:
         if k not in SPREAD_FIELDS:
-            raise InputError(f"--spread: unknown field {k!r}; choose from {', '.join(SPREAD_FIELDS)}")
+            raise InputError(f"spread: unknown field {k!r}; choose from {', '.join(SPREAD_FIELDS)}")
         if not (np.isfinite(v) and v >= 0):
-            raise InputError(f"--spread {k}: width must be a finite number >= 0, got {v!r}")
+            raise InputError(f"spread {k}: width must be a finite number >= 0, got {v!r}")
         out[k] = float(v)
     return out
 
