@@ -204,3 +204,11 @@ def test_electrodes_without_data_are_refused_by_the_cell_and_skipped_by_the_scre
     skipped = {d["material"]: d for d in sel.skipped}
     for name in ("LiFePO4", "Li4Ti5O12", "NMC111", "LixC6"):
         assert skipped[name]["field"] in ("ocv_V", "work_function_eV") and name in skipped[name]["reason"]
+
+
+def test_errors_in_the_built_in_files_name_the_file():
+    from ssbands.materials.library import _parse_material
+
+    with pytest.raises(InputError, match=r"built-in library file electrolytes\.yaml: material 'X', field 'alpha'"):
+        _parse_material("X", {"kind": "electrolyte", "alpha": 2.0}, "built-in", None, None,
+                        file_label="built-in library file electrolytes.yaml")
