@@ -103,7 +103,7 @@ def test_materials_list_and_show(capsys):
     d = json.loads(out)
     assert d["name"] == "LLZO" and d["parameters"]["phi0_li_V"]["value"] == 1.6216363
     assert "Swift" in d["parameters"]["phi0_li_V"]["citation"]
-    assert d["parameters"]["band_gap_eV"]["value"] == "unknown"
+    assert d["parameters"]["ionization_potential_eV"]["value"] == "unknown"  # (its band gap is now known)
     code, out, err = run(["materials", "show", "nope"], capsys)
     assert code == 2 and "unknown material" in err
 

@@ -4,6 +4,13 @@ Built-in data live in ``materials/data/*.yaml``; a user YAML file adds materials
 single fields of built-in ones (field by field). Every parameter is a :class:`Param` with its value,
 source and notes; a value nobody published is ``unknown`` and asking for it raises
 :class:`~ssbands.errors.UnknownParameterError` naming the material, the field and the fix.
+
+Facets. A facet changes the interface, not the bulk: an electrolyte may give ``facet_dipole_V``,
+``{facet: δ_f}`` in V, the interface dipole of each facet relative to its ``phi0_li_V``. The name
+``Bulk(facet)`` (e.g. ``Li2O(110)``) then resolves to the bulk material with that facet selected,
+whose step against Li metal is ``phi0_li_V − δ_f`` (δ_f with the sign of the interface kernel's
+dipole: the step from the electrode to the electrolyte). :meth:`Library.of_kind` lists such a
+material once per facet, since its interfaces differ by facet.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -29,6 +37,10 @@ _POS = "positive"
 _FIELDS: dict[str, dict[str, tuple[str, str, str | None]]] = {
     "metal": {
         "work_function_eV": ("work function", "eV", _POS),
+        "li_work_function_eV": ("work function of the lithiated collector surface over its Li fraction "
+                                "(table, x = 0 pristine .. 1 saturated)", "eV", "li_table"),
+        "li_capacity_cm3": ("Li atoms per cm3 of the lithiated collector layer at Li fraction 1 "
+                            "(sets the depth of the lithiation front)", "cm^-3", _POS),
     },
     "electrode": {
         "work_function_eV": ("work function (constant or table over Li fraction)", "eV", _POS),
@@ -39,6 +51,8 @@ _FIELDS: dict[str, dict[str, tuple[str, str, str | None]]] = {
     },
     "electrolyte": {
         "phi0_li_V": ("SCL step against Li metal, phi0^Li", "V", None),
+        "facet_dipole_V": ("interface dipole of each facet relative to phi0_li_V, {facet: V}; "
+                           "phi0_li_V of facet f = phi0_li_V - dipole_f", "V", "facets"),
         "site_density_cm3": ("Li defect site density N", "cm^-3", _POS),
         "defect_energy_eV": ("defect formation energy E_f0 at the neutral bulk potential", "eV", None),
         "alpha": ("saturation factor (largest site fraction a defect may fill)", "", "fraction"),
@@ -95,6 +109,12 @@ def _plain(v):
 
 UNKNOWN = Param(None)
 
+#: ``Bulk(facet)``: a material name with a facet selected, e.g. ``Li2O(110)``
+_FACET_NAME = re.compile(r"^(?P<bulk>.+)\((?P<facet>[^()]+)\)$")
+#: a facet label: three or four Miller indices, each an optionally negative digit ("110", "1-10",
+#: "10-10") or comma-separated integers ("1,1,10")
+_FACET_LABEL = re.compile(r"^(?:(?:-?\d){3,4}|-?\d+(?:,-?\d+){2,3})$")
+
 
 @dataclass(frozen=True)
 class Material:
@@ -105,6 +125,10 @@ class Material:
     params: Mapping[str, Param]
     description: str = ""
     origin: str = "built-in"
+    #: the selected facet (``"110"``) of a facet material such as ``Li2O(110)``; None for a bulk record
+    facet: str | None = None
+    #: the name of the bulk material a facet material was made from (None for a bulk record)
+    bulk_name: str | None = None
 
     def param(self, field_name: str) -> Param:
         """The :class:`Param` of ``field_name`` (unknown when not given); InputError for a field the kind lacks."""
@@ -124,6 +148,51 @@ class Material:
         if not p.known:
             raise UnknownParameterError(self.name, field_name, purpose)
         return p.value if p.value is not None else p.spec
+
+    @property
+    def facets(self) -> tuple[str, ...]:
+        """The facets this bulk material has an interface dipole for (empty when none or for a facet record)."""
+        if self.facet is not None or self.kind != "electrolyte" or not self.has("facet_dipole_V"):
+            return ()
+        return tuple(self.get("facet_dipole_V"))
+
+    def with_facet(self, facet: str) -> Material:
+        """The bulk electrolyte with one facet selected: the record named ``Name(facet)``.
+
+        Parameters
+        ----------
+        facet : str
+            A key of ``facet_dipole_V`` (Miller indices, e.g. ``"110"``).
+
+        Returns
+        -------
+        Material
+            A copy named ``f"{name}({facet})"`` whose ``phi0_li_V`` is the bulk value minus the facet's
+            dipole δ_f (V), computed in decimal so that tabulated values are reproduced exactly; its
+            ``facet`` and ``bulk_name`` name the selection.
+
+        Raises
+        ------
+        InputError
+            If the material has no dipole for ``facet``.
+        """
+        facet = str(facet)
+        if facet not in self.facets:
+            have = ", ".join(self.facets) or "none (no facet_dipole_V)"
+            raise InputError(f"material {self.name!r} has no facet {facet!r}; facets: {have}. Add its dipole to "
+                             f"facet_dipole_V in a user library YAML file and pass --library FILE.")
+        dip = self.params["facet_dipole_V"]
+        delta = float(dip.value[facet])
+        params = dict(self.params)
+        base = self.params.get("phi0_li_V", UNKNOWN)
+        if base.known:
+            value = float(Decimal(repr(float(base.value))) - Decimal(repr(delta)))
+            note = (f"phi0_li_V of the bulk ({float(base.value)!r} V) minus the ({facet}) facet dipole "
+                    f"{delta!r} V (facet_dipole_V)")
+            params["phi0_li_V"] = Param(value, base.source, note, base.estimate or dip.estimate)
+        desc = f"{self.description or self.name}, ({facet}) interface"
+        return Material(name=f"{self.name}({facet})", kind=self.kind, params=MappingProxyType(params),
+                        description=desc, origin=self.origin, facet=facet, bulk_name=self.name)
 
     @property
     def is_electron_conductor(self) -> bool:
@@ -174,34 +243,86 @@ class Material:
 
 
 class Library(Mapping[str, Material]):
-    """Case-insensitive mapping of material names to :class:`Material`."""
+    """Case-insensitive mapping of material names to :class:`Material`.
+
+    Besides the stored materials it resolves ``Bulk(facet)`` names (e.g. ``Li2O(110)``) to the bulk
+    material with that facet selected (:meth:`Material.with_facet`); iteration lists the stored names
+    and then those facet names.
+    """
 
     def __init__(self, materials: Iterable[Material], references: Mapping[str, str] | None = None):
         self._m = {m.name.lower(): m for m in materials}
         self.references = dict(references or {})
 
+    def _facet_names(self) -> list[str]:
+        return [f"{m.name}({f})" for m in self._m.values() for f in m.facets
+                if f"{m.name}({f})".lower() not in self._m]
+
+    def facet_of(self, name: str) -> tuple[Material, str] | None:
+        """``(bulk material, facet)`` when ``name`` is ``Bulk(facet)`` of a stored material, else None.
+
+        Parameters
+        ----------
+        name : str
+            A material name (case-insensitive).
+
+        Returns
+        -------
+        tuple of (Material, str) or None
+            The stored bulk material and the facet label (which it may lack: see
+            :meth:`Material.with_facet`); None when ``name`` is a stored name or has no ``(facet)`` suffix
+            on a stored material.
+        """
+        key = str(name).lower()
+        if key in self._m:
+            return None
+        m = _FACET_NAME.match(str(name).strip())
+        if m is None or m.group("bulk").lower() not in self._m:
+            return None
+        return self._m[m.group("bulk").lower()], m.group("facet").strip()
+
     def __getitem__(self, name: str) -> Material:
-        try:
-            return self._m[str(name).lower()]
-        except KeyError:
-            raise InputError(
-                f"unknown material {name!r}; known: {', '.join(sorted(m.name for m in self._m.values()))}. "
-                "Add it in a user library YAML file and load that file (load_library(FILE); command line: the "
-                "library option)."
-            ) from None
+        key = str(name).lower()
+        if key in self._m:
+            return self._m[key]
+        sel = self.facet_of(name)
+        if sel is not None:
+            return sel[0].with_facet(sel[1])
+        raise InputError(
+            f"unknown material {name!r}; known: {', '.join(sorted(self))}. "
+            "Add it in a user library YAML file and load that file (load_library(FILE); command line: the "
+            "library option)."
+        ) from None
 
     def __iter__(self):
-        return iter(m.name for m in self._m.values())
+        yield from (m.name for m in self._m.values())
+        yield from self._facet_names()
 
     def __len__(self):
-        return len(self._m)
+        return len(self._m) + len(self._facet_names())
 
     def __contains__(self, name: object) -> bool:
-        return str(name).lower() in self._m
+        if str(name).lower() in self._m:
+            return True
+        sel = self.facet_of(str(name))
+        return sel is not None and sel[1] in sel[0].facets
 
     def of_kind(self, kind: str) -> list[Material]:
-        """The materials of one kind (metal, electrode or electrolyte)."""
-        return [m for m in self._m.values() if m.kind == kind]
+        """The materials of one kind (metal, electrode or electrolyte).
+
+        A bulk material with facet dipoles is listed once per facet (``Li2O(111)``, ``Li2O(110)``), not
+        as the bulk record: its interfaces, and so every screen of it, depend on the facet.
+        """
+        out: list[Material] = []
+        for m in self._m.values():
+            if m.kind != kind:
+                continue
+            if not m.facets:
+                out.append(m)
+                continue
+            # a facet name stored as a material of its own (a user's separate record) shadows the facet
+            out.extend(m.with_facet(f) for f in m.facets if f"{m.name}({f})".lower() not in self._m)
+        return out
 
     def cite(self, key: str | None) -> str | None:
         """The full reference of a citation key (None for None; the key itself when it is not a key)."""
@@ -219,7 +340,43 @@ def _check_number(where: str, v: Any) -> float:
     return float(v)
 
 
+def _validate_facets(where: str, v: Any) -> Mapping[str, float]:
+    """``{facet: dipole_V}`` with quoted Miller-index labels and finite dipoles (an immutable mapping)."""
+    if not isinstance(v, Mapping) or not v:
+        raise InputError(f"{where}: expected a mapping of facets to dipoles in V, e.g. {{'111': 0.0, '110': 1.47}}, "
+                         f"got {v!r}")
+    out = {}
+    for k, d in v.items():
+        if not isinstance(k, str):
+            raise InputError(f"{where}: facet label {k!r} must be a quoted string such as '110' (YAML reads an "
+                             "unquoted 110 as a number and 001 as 1)")
+        if not _FACET_LABEL.match(k.strip()):
+            raise InputError(f"{where}: facet label {k!r} is not Miller indices (e.g. '111', '1-10', '10-10', "
+                             "'1,1,10')")
+        out[k.strip()] = _check_number(f"{where}, facet {k!r}", d)
+    return MappingProxyType(out)
+
+
+def _check_li_table(where: str, spec: Mapping[str, Any]) -> None:
+    """A Li-dependent collector work function: a table over the Li fraction x in [0, 1] with values > 0."""
+    if spec.get("kind") != "table":
+        raise InputError(f"{where}: expected a table {{kind: table, x: [...], values: [...]}} over the Li "
+                         f"fraction, got kind {spec.get('kind')!r}")
+    if "file" in spec:
+        return
+    xs, vals = [float(t) for t in spec["x"]], [float(t) for t in spec["values"]]
+    if xs[0] < 0.0 or xs[-1] > 1.0:
+        raise InputError(f"{where}: table x (Li fraction) must lie within [0, 1], got {spec['x']!r}")
+    if min(vals) <= 0.0:
+        raise InputError(f"{where}: table values (work functions, eV) must be > 0, got {spec['values']!r}")
+
+
 def _validate_value(where: str, check: str | None, v: Any) -> Any:
+    if check == "facets":
+        return _validate_facets(where, v)
+    if check == "li_table":
+        raise InputError(f"{where}: expected a table {{kind: table, x: [...], values: [...]}} over the Li fraction, "
+                         f"got {v!r}")
     if check == "window" or check == "range01":
         if not (isinstance(v, (list, tuple)) and len(v) == 2):
             raise InputError(f"{where}: expected a pair [low, high], got {v!r}")
@@ -244,6 +401,8 @@ def _parse_param(where: str, check: str | None, raw: Any, origin: str) -> Param:
         return UNKNOWN
     if not isinstance(raw, Mapping):
         return Param(_validate_value(where, check, raw), source=origin)
+    if check == "facets" and not (set(raw) & _PARAM_KEYS):  # a bare {facet: dipole} mapping
+        return Param(_validate_value(where, check, raw), source=origin)
     bad = set(raw) - _PARAM_KEYS
     if bad:
         raise InputError(f"{where}: unexpected key(s) {sorted(bad)}; allowed: {sorted(_PARAM_KEYS)}")
@@ -253,8 +412,13 @@ def _parse_param(where: str, check: str | None, raw: Any, origin: str) -> Param:
     if "kind" in raw:  # a function spec (OCV curve or tabulated work function), validated by thermo
         from ..thermo import validate_function_spec
 
+        if check == "facets":
+            raise InputError(f"{where}: expected a mapping of facets to dipoles in V, not a function spec")
+
         spec = dict(raw)
         validate_function_spec(where, spec)
+        if check == "li_table":
+            _check_li_table(where, spec)
         return Param(None, source, note, estimate, MappingProxyType(spec))
     if "value" not in raw:
         raise InputError(f"{where}: a parameter mapping needs 'value' (or 'kind' for a function)")
@@ -264,8 +428,9 @@ def _parse_param(where: str, check: str | None, raw: Any, origin: str) -> Param:
     return Param(_validate_value(where, check, v), source, note, estimate)
 
 
-def _parse_material(name: str, raw: Any, origin: str, base: Material | None, data_dir: Path | None) -> Material:
-    where0 = f"{origin}: material {name!r}"
+def _parse_material(name: str, raw: Any, origin: str, base: Material | None, data_dir: Path | None,
+                    file_label: str | None = None) -> Material:
+    where0 = f"{file_label or origin}: material {name!r}"
     if not isinstance(raw, Mapping):
         raise InputError(f"{where0}: expected a mapping of fields, got {type(raw).__name__}")
     kind = raw.get("kind", base.kind if base else None)
@@ -335,7 +500,8 @@ def _builtin() -> Library:
         for name, raw in data["materials"].items():
             if str(name).startswith("_"):
                 continue
-            mats[str(name).lower()] = _parse_material(str(name), raw, "built-in", None, data_dir)
+            mats[str(name).lower()] = _parse_material(str(name), raw, "built-in", None, data_dir,
+                                                      file_label=f"built-in library file {fname}")
     return Library(mats.values(), refs)
 
 
@@ -356,7 +522,7 @@ def load_library(extra: str | Path | Iterable[str | Path] | None = None) -> Libr
     if extra is None:
         return lib
     paths = [extra] if isinstance(extra, (str, Path)) else list(extra)
-    mats = {m.name.lower(): m for m in lib.values()}
+    mats = dict(lib._m)  # the stored records (facet names are derived from them, not stored)
     refs = dict(lib.references)
     for p in paths:
         path = Path(p)
@@ -364,9 +530,23 @@ def load_library(extra: str | Path | Iterable[str | Path] | None = None) -> Libr
         refs.update({str(k): str(v) for k, v in (data.get("references") or {}).items()})
         for name, raw in data["materials"].items():
             base = mats.get(str(name).lower())
+            if base is None and isinstance(raw, Mapping) and "kind" not in raw:
+                _refuse_facet_override(Library(mats.values()), str(name), path)
             m = _parse_material(base.name if base else str(name), raw, str(path), base, path.parent)
             mats[str(name).lower()] = m
     return Library(mats.values(), refs)
+
+
+def _refuse_facet_override(lib: Library, name: str, path: Path) -> None:
+    """A user entry ``Bulk(facet)`` without ``kind`` cannot override a facet: say what to write instead."""
+    sel = lib.facet_of(name)
+    if sel is not None and sel[1] in sel[0].facets:
+        bulk, facet = sel
+        raise InputError(
+            f"{str(path)}: material {name!r} is the ({facet}) facet of {bulk.name!r}, not a material of its own: "
+            f"override the bulk fields under {bulk.name!r} (all facets) or its dipole with "
+            f"{bulk.name}: {{facet_dipole_V: {{'{facet}': VALUE}}}}; or give 'kind' to define a separate material "
+            f"named {name!r}.")
 
 
 def field_names(kind: str) -> dict[str, tuple[str, str]]:
