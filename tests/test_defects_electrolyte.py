@@ -10,9 +10,19 @@ import numpy as np
 import pytest
 
 from ssbands.constants import E_CHARGE, EPS0, K_B_EV, PER_CM3
-from ssbands.defects import (ChargeState, DefectSpecies, DefectSystem, ParabolicBands, TabulatedDOS,
-                             effective_phi0_li, electrolyte_bulk, frenkel_system, layer_species,
-                             neutrality_derivatives, two_defect_parameters)
+from ssbands.defects import (
+    ChargeState,
+    DefectSpecies,
+    DefectSystem,
+    ParabolicBands,
+    TabulatedDOS,
+    effective_phi0_li,
+    electrolyte_bulk,
+    frenkel_system,
+    layer_species,
+    neutrality_derivatives,
+    two_defect_parameters,
+)
 from ssbands.errors import ApproximationWarning, InputError
 from ssbands.scl import first_integral
 from ssbands.scl.species import SpeciesSet, first_integral_species, two_defect_species
@@ -74,7 +84,7 @@ def tabulated_li_i_and_electrons():
     """Li_i⁺ compensated by electrons in a tabulated (square-root) DOS."""
     e = np.linspace(-4.0, 8.0, 1201)
     gap = 4.0
-    dos = np.where(e <= 0, 3.0 * np.sqrt(np.clip(-e, 0, None)), 0.0) + np.where(e >= gap, np.sqrt(np.clip(e - gap, 0, None)), 0.0)
+    dos = 3.0 * np.sqrt(np.clip(-e, 0, None)) + np.sqrt(np.clip(e - gap, 0, None))
     sp = (DefectSpecies("Li_i", (ChargeState(1, -3.0),), nsites=4, stoichiometry={"Li": 1}),
           DefectSpecies("V_Li", (ChargeState(-1, 4.5),), nsites=4, stoichiometry={"Li": -1}))
     return DefectSystem(sp, TabulatedDOS(e, dos, gap, nelect=20.0), volume_A3=150.0)
