@@ -165,8 +165,10 @@ def two_defect_parameters(system: DefectSystem, ionization_potential_eV: float |
     ----------
     system : DefectSystem
         The defect model; it must contain an equilibrated Li interstitial (charge +1, stoichiometry
-        {Li: +1}) and Li vacancy (charge −1, {Li: −1}). Other species are ignored here (check the Frenkel
-        limit with :func:`ssbands.defects.electrolyte.electrolyte_bulk`: s ≈ 0).
+        {Li: +1}) and Li vacancy (charge −1, {Li: −1}). Other species are ignored here: the result
+        describes the bulk only where the Frenkel pair sets neutrality (check with
+        :func:`ssbands.defects.electrolyte.electrolyte_bulk`: s ≈ 0 *and* φ0^Li,eff equal to ``phi0_li_V``;
+        a dopant compensated by V_Li⁻ also gives s = 0 but another φ0^Li,eff).
     ionization_potential_eV : float, optional
         IP of the electrolyte, eV; needed for φ0^Li.
     phi_li_eV : float, optional
