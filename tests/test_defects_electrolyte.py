@@ -290,3 +290,23 @@ def test_layer_species_of_a_tabulated_dos_uses_boltzmann_equivalent_bands():
     conc = dict(zip([sp.name for sp in sset.species], sset.concentrations(0.0), strict=True))
     assert float(conc["e-"]) == pytest.approx(float(b.electrons_cm3), rel=1e-6)
     assert float(conc["Li_i+1"]) == pytest.approx(float(b.concentration("Li_i")), rel=1e-6)
+
+
+def test_with_stoichiometry_makes_a_plain_py_sc_fermi_input_scannable_in_mu_li():
+    plain = DefectSystem.from_yaml(TOY.parent / "li_electrolyte_toy_pyscfermi.yaml")  # energies at μ_Li = −1.5
+    s = plain.with_stoichiometry({"V_Li": {"Li": -1}, "Li_i": {"Li": 1}, "Al_Li": {"Al": 1, "Li": -1}},
+                                 {"Li": -1.5})
+    assert s.solve().fermi_level_eV == pytest.approx(plain.solve().fermi_level_eV, abs=1e-12)
+    for name, q in (("V_Li", -1), ("Li_i", 1)):
+        assert float(s.formation_energy(name, q, 2.0, {"Li": -1.5})) == pytest.approx(
+            float(plain.formation_energy(name, q, 2.0)), abs=1e-12)
+        n = s.species_by_name(name).stoichiometry["Li"]
+        assert float(s.formation_energy(name, q, 2.0, {"Li": -1.0}) - s.formation_energy(name, q, 2.0)) == \
+            pytest.approx(-0.5 * n, abs=1e-12)
+    # the quenched Al dopant compensated by V_Li: s = 0, and the same bulk as the extended-format toy
+    b = electrolyte_bulk(s, np.linspace(-2.5, -0.5, 5), IP)
+    assert np.max(np.abs(b.slope)) < 1e-6
+    ref = electrolyte_bulk(DefectSystem.from_yaml(TOY), np.linspace(-2.5, -0.5, 5), IP)
+    assert b.fermi_level_eV == pytest.approx(ref.fermi_level_eV, abs=2e-3)  # tabulated vs parabolic bands
+    with pytest.raises(InputError, match="no defect named"):
+        plain.with_stoichiometry({"X": {"Li": 1}})
