@@ -408,6 +408,16 @@ class FrozenChargeState:
         Their formation energies ΔH_q at ψ = 0 (the bulk), eV.
     degeneracies : tuple of float
         Their degeneracies g_q > 0.
+    mobile : bool
+        False: the total does not move (and carries no ionic current).
+    diffusivity_cm2_s : None
+        Frozen species do not diffuse.
+
+    Notes
+    -----
+    :meth:`SpeciesSet.saturated_rho` treats unknown species types as unbounded, so the saturated-zone width
+    of :func:`~ssbands.scl.species.first_integral_species` falls back to |ρ(−φ0)| for a set that contains
+    one; σ, the capacitances, the profile and the Debye length are exact.
     """
 
     name: str
