@@ -41,6 +41,12 @@ Modules
 * :mod:`.system` — :class:`DefectSystem`: the compiled, batched neutrality solve and Brouwer scans.
 * :mod:`.results` — :class:`FermiSolution`, :class:`FermiScan`.
 * :mod:`.closure` — μ_Li of the electrolyte from its defect model (the ``extrinsic`` closure).
+* :mod:`.electrolyte` — the electrolyte bulk at each μ_Li,SE: ε_F, E_vac − E_F, the slope
+  s = dE_vac/dμ_Li (analytic, from the ionic and electronic capacitances), φ0^Li,eff, and the
+  space-charge-layer species set of the same model.
+* :mod:`.frenkel` — the two-defect layer parameters N, E_f0, φ0^Li in the Frenkel limit, and back.
+* :mod:`.dft` — defect models from doped's ``DefectThermodynamics`` JSON, pymatgen-analysis-defects'
+  ``FormationEnergyDiagram`` JSON and PFD_solution's YAML input (no optional dependency needed).
 * :mod:`.io` — py-sc-fermi YAML and SC-Fermi text inputs, the YAML layout written back.
 
 References
@@ -59,6 +65,17 @@ from .closure import (
     extrinsic_mu_li_from_defects,
     mu_li_from_defect_table,
 )
+from .dft import DefectModelInput, read_doped_json, read_pfd_solution_yaml, read_pmg_defects_json
+from .electrolyte import (
+    ElectrolyteBulk,
+    FrozenChargeState,
+    NeutralityDerivatives,
+    effective_phi0_li,
+    electrolyte_bulk,
+    layer_species,
+    neutrality_derivatives,
+)
+from .frenkel import TwoDefectParameters, frenkel_system, two_defect_parameters
 from .model import ChargeState, DefectSpecies, ParabolicBands, TabulatedDOS
 from .results import (
     ENERGY_REFERENCE,
@@ -79,6 +96,20 @@ __all__ = [
     "ExtrinsicFermiLevel",
     "extrinsic_mu_li_from_defects",
     "mu_li_from_defect_table",
+    "ElectrolyteBulk",
+    "electrolyte_bulk",
+    "NeutralityDerivatives",
+    "neutrality_derivatives",
+    "effective_phi0_li",
+    "FrozenChargeState",
+    "layer_species",
+    "TwoDefectParameters",
+    "two_defect_parameters",
+    "frenkel_system",
+    "DefectModelInput",
+    "read_doped_json",
+    "read_pmg_defects_json",
+    "read_pfd_solution_yaml",
     "fermi_dirac_half",
     "log_fermi_dirac_half",
     "ENERGY_REFERENCE",

@@ -160,6 +160,46 @@ class DefectSystem:
             raise InputError(f"with_frozen: no defect named {sorted(totals)} (have {list(self.names)})")
         return replace(self, species=tuple(new))
 
+    def with_stoichiometry(self, stoichiometry: Mapping[str, Mapping[str, int]],
+                           reference_mu_eV: Mapping[str, float] | None = None) -> DefectSystem:
+        """A new system in which the named species carry a stoichiometry (so that μ enters ΔH_f).
+
+        A plain py-sc-fermi or SC-Fermi input has formation energies at fixed chemical potentials and no
+        stoichiometry. Given the n_i of each species and the μ_i (eV) at which its energies were
+        evaluated, the energies at μ = 0 become E0' = E0 + Σ_i n_i μ_i^ref, so every formation energy at
+        ``reference_mu_eV`` is unchanged and the system can be scanned in μ (e.g.
+        :func:`ssbands.defects.electrolyte.electrolyte_bulk`).
+
+        Parameters
+        ----------
+        stoichiometry : mapping name → mapping element → int
+            Atoms of each element added to form the defect, e.g. ``{"V_Li": {"Li": -1}, "Li_i": {"Li": 1}}``;
+            replaces the species' stoichiometry.
+        reference_mu_eV : mapping element → float, optional
+            The chemical potentials (eV vs the elemental references) at which the given energies were
+            computed (missing elements: 0). Also becomes the new system's default μ.
+
+        Returns
+        -------
+        DefectSystem
+        """
+        st = {str(k): dict(v) for k, v in dict(stoichiometry).items()}
+        ref = {str(k): float(v) for k, v in dict(reference_mu_eV or {}).items()}
+        unknown = sorted(set(st) - set(self.names))
+        if unknown:
+            raise InputError(f"with_stoichiometry: no defect named {unknown} (have {list(self.names)})")
+        new = []
+        for s in self.species:
+            if s.name not in st:
+                new.append(s)
+                continue
+            shift = sum(int(n) * ref.get(el, 0.0) for el, n in st[s.name].items())
+            states = tuple(c if c.energy is None else replace(c, energy=c.energy + shift) for c in s.charge_states)
+            new.append(replace(s, charge_states=states, stoichiometry=st[s.name]))
+        mu = dict(self.mu_eV)
+        mu.update(ref)
+        return replace(self, species=tuple(new), mu_eV=mu)
+
     def quenched(self, solution: FermiSolution, names: Iterable[str] | None = None) -> DefectSystem:
         """Freeze the totals (cm⁻³) of ``names`` (default: all species) at their values in ``solution``."""
         names = list(self.names) if names is None else list(names)
