@@ -11,7 +11,8 @@ from pathlib import Path
 
 MODULES = [
     "ssbands.constants", "ssbands.errors", "ssbands.materials.library", "ssbands.thermo", "ssbands.interface",
-    "ssbands.cell.stack", "ssbands.cell.state", "ssbands.cell.solve", "ssbands.cell.summary",
+    "ssbands.cell.stack", "ssbands.cell.state", "ssbands.cell.electrolyte", "ssbands.cell.solve",
+    "ssbands.cell.summary",
     "ssbands.profile", "ssbands.plotting", "ssbands.scl.firstintegral", "ssbands.scl.species",
     "ssbands.scl.finite", "ssbands.scl.approx", "ssbands.scl.interlayer", "ssbands.scl.resistance", "ssbands.defects",
     "ssbands.kpfm.forward", "ssbands.kpfm.io", "ssbands.kpfm.processing", "ssbands.kpfm.spectroscopy",

@@ -31,6 +31,7 @@ _IFACE_META = {
     "se_mu_Li_eV": ("eV", "electrolyte mu_Li next to the interface"),
     "se_E_F_eV": ("eV", "electrolyte Fermi level next to the interface"),
     "se_E_F_above_VBM_eV": ("eV", "electrolyte E_F above its VBM (NaN: IP unknown)"),
+    "se_dEvac_dmuLi": ("", "slope s = dE_vac/dmu_Li of the electrolyte bulk next to the interface (0: Frenkel limit)"),
     "electrode_in_window": ("", "electrode mu_Li inside the SE window (SE matches it)"),
     "injection": ("", "electrolyte E_F outside its gap: carriers injected"),
     "R_scl_ohm_cm2": ("ohm cm^2", "ionic resistance of the SCL (NaN: data unknown)"),
@@ -58,6 +59,8 @@ def _spatial_variables(a: CellArrays, tipwf: float) -> dict:
         "c_V_Li_cm3": (s["c_V_Li_cm3"], "cm^-3", "Li vacancy (V_Li-) concentration in the electrolyte"),
         "rho_C_cm3": (s["rho_C_cm3"], "C/cm^3", "net defect charge density in the electrolyte"),
         "cpd_V": (cpd, "V", "KPFM contact potential difference (Phi_tip - E_vac)/e"),
+        "dEvac_dmuLi": (s["dEvac_dmuLi"], "", "slope s = dE_vac/dmu_Li of the electrolyte bulk (0: Frenkel limit; "
+                        "NaN outside the electrolyte)"),
     }
     base = a.stack.base
     if base is not None:
@@ -82,6 +85,11 @@ def _tables(a: CellArrays, spatial: dict, mid: np.ndarray) -> dict:
                                    "electrolyte)"),
         "layer_mu_Li_eV": (OL, a.spatial["mu_Li_eV"][:, mid], "eV", "Li chemical potential at the layer middle"),
         "layer_cpd_V": (OL, cpd[:, mid], "V", "CPD at the layer middle"),
+        "layer_E_F_above_VBM_eV": (OL, E_F[:, mid] - spatial["E_VBM_eV"][0][:, mid], "eV",
+                                   "Fermi level above the valence-band maximum at the layer middle (electrolyte; "
+                                   "NaN where the band edges are unknown)"),
+        "layer_dEvac_dmuLi": (OL, spatial["dEvac_dmuLi"][0][:, mid], "", "slope s = dE_vac/dmu_Li of the electrolyte "
+                              "bulk at the layer middle (NaN for other layers)"),
     }
     if "cpd_base_V" in spatial:
         out["layer_cpd_base_V"] = (OL, spatial["cpd_base_V"][0][:, mid], "V", "CPD vs base at the layer middle")

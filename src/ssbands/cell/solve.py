@@ -35,6 +35,7 @@ from ..materials import Library
 from ..scl.firstintegral import SCLResult, first_integral, layer_profiles
 from ..thermo import se_mu_li_edges, work_function, work_function_depends_on_li
 from .profile_build import build_profile
+from .electrolyte import BulkModel
 from .stack import Stack
 from .state import ElectrodeState, electrode_state
 
@@ -143,64 +144,103 @@ def _resistances(se, phi0, T) -> dict:
     return out
 
 
-def _interfaces(stack: Stack, st: ElectrodeState, phi_li: float, mu_bar, phi_layer):
+def _scl_table(bulk: BulkModel, phi0, mu_se, T):
+    """SCL scalars of both interfaces of every state, shape (2, n): closed form, or the bulk's species set."""
+    se = bulk.material
+    if not bulk.from_defects:
+        return first_integral(phi0.T, *(se.get(k, "the space-charge layers") for k in SCL_FIELDS), T), None
+    layers = [[bulk.layer(mu_se[k, j], phi0[k, j]) for k in range(phi0.shape[0])] for j in range(2)]
+    res = [[L.result for L in row] for row in layers]
+    scl = SCLResult(**{f: np.array([[float(getattr(r, f)) for r in row] for row in res])
+                       for f in SCLResult.__dataclass_fields__})
+    return scl, layers
+
+
+def _interfaces(stack: Stack, st: ElectrodeState, bulk: BulkModel, mu_bar, phi_layer):
     """Both electrode|electrolyte interfaces of every state through the interface kernel."""
     T = stack.temperature_K
     ia, ie, ic = stack.index("anode"), stack.index("electrolyte"), stack.index("cathode")
     se = stack.layers[ie].material
     names = [ly.name for ly in stack.layers]
-    phi0_li = float(se.get("phi0_li_V", "the electrolyte's vacuum level (ionic work function)"))
     dip = np.array([stack.dipole(names[ia], names[ie]), stack.dipole(names[ie], names[ic])])
     U = np.stack([st.U_anode, st.U_cathode], 1)
     phi_m = np.stack([phi_layer[:, ia], phi_layer[:, ic]], 1)
-    phi0 = ifc.interface_step(phi0_li, phi_m, phi_li, U, dip)
     window = se.get("window_V", "the minimum-interface closure") if stack.closure == "minimum-interface" else None
     mu_l, mu_r, in_l, in_r = se_mu_li_edges(stack.closure, -st.U_anode, -st.U_cathode, window, stack.mu_li_se_eV)
     mu_se = np.stack([mu_l, mu_r], 1)
-    ip = float(se.get("ionization_potential_eV")) if se.has("ionization_potential_eV") else np.nan
+    edge = bulk.at(mu_se)
+    phi0 = ifc.interface_step(edge.phi0_li_V, phi_m, bulk.phi_li_eV, U, dip)
     gap = float(se.get("band_gap_eV")) if se.has("band_gap_eV") else np.nan
-    pos = ifc.se_fermi_above_vbm(mu_se, phi_li, phi0_li, ip)
+    pos = edge.fermi_above_vbm_eV
     inj = ifc.injection_labels(ifc.injection_code(pos, gap))
-    scl = first_integral(phi0.T, *(se.get(k, "the space-charge layers") for k in SCL_FIELDS), T)
-    res = _resistances(se, phi0, T)
+    scl, layers = _scl_table(bulk, phi0, mu_se, T)
+    res = _resistances(se, phi0, T) if not bulk.from_defects else {
+        **{k: np.full(phi0.shape, np.nan) for k in ("R_scl_ohm_cm2", "R_bulk_same_length_ohm_cm2", "R_ratio")},
+        "note": f"interface resistances not computed: {se.name}'s layers come from its defect model"}
     table = {
         "phi0_V": phi0, "dipole_V": np.broadcast_to(dip, phi0.shape), "total_step_V": phi0 + dip,
         "sigma_e_per_nm2": scl.sigma_e_per_nm2.T, "capacitance_uF_per_cm2": scl.capacitance_uF_per_cm2.T,
         "saturated_width_A": scl.saturated_width_m.T * 1e10, "debye_length_A": scl.debye_length_m.T * 1e10,
         "se_mu_Li_eV": mu_se, "se_E_F_eV": mu_se - mu_bar[:, None], "se_E_F_above_VBM_eV": pos,
+        "se_dEvac_dmuLi": edge.slope,
         "electrode_in_window": np.stack([in_l, in_r], 1), "injection": inj,
         "R_scl_ohm_cm2": res["R_scl_ohm_cm2"], "R_bulk_same_length_ohm_cm2": res["R_bulk_same_length_ohm_cm2"],
         "R_ratio": res["R_ratio"],
     }
-    return table, scl, res["note"], phi0_li
+    return table, scl, res["note"], layers
 
 
-def _electrolyte_profile(stack: Stack, x, lidx, bounds, evac_se, mu_bar, table):
-    """Vacuum level, Fermi level, μ_Li and defect concentrations across the electrolyte, (n, m_se)."""
+def _two_defect_layers(stack: Stack, xse, xl, xr_, table):
+    """Both first-integral layers of every state in one batched call: (f_left, f_right, overlap)."""
     T = stack.temperature_K
     kt = kT_eV(T)
+    se = stack.electrolyte.material
+    N, Ef0, eps, alpha = (se.get(k, "the space-charge layers") for k in SCL_FIELDS)
+    phi0 = table["phi0_V"]
+    n, m = phi0.shape[0], xse.size
+    f, ext = layer_profiles(np.concatenate([phi0[:, 0], phi0[:, 1]]), N, Ef0, eps, alpha, T,
+                            np.stack([xse - xl, xr_ - xse]).repeat(n, axis=0).reshape(-1, m),
+                            extent_tol_V=1e-3 * kt)
+    return f[:n], f[n:], (ext[:n] + ext[n:]) > (xr_ - xl)
+
+
+def _species_layers(stack: Stack, xse, xl, xr_, layers):
+    """Layers of the bulk's own species set (one per state and side): (f_left, f_right, overlap)."""
+    kt = kT_eV(stack.temperature_K)
+    fl = np.stack([-L.potential(xse - xl) / kt for L in layers[0]])
+    fr = np.stack([-R.potential(xr_ - xse) / kt for R in layers[1]])
+    ext = np.array([L.extent_nm(1e-3 * kt) + R.extent_nm(1e-3 * kt) for L, R in zip(*layers, strict=True)])
+    return fl, fr, ext > (xr_ - xl)
+
+
+def _electrolyte_profile(stack: Stack, x, lidx, bounds, bulk: BulkModel, mu_bar, table, layers):
+    """Vacuum level, Fermi level, μ_Li, slope s and defect concentrations across the electrolyte, (n, m_se)."""
+    kt = kT_eV(stack.temperature_K)
     ie = stack.index("electrolyte")
     se = stack.layers[ie].material
-    N, Ef0, eps, alpha = (se.get(k, "the space-charge layers") for k in SCL_FIELDS)
     xl, xr_ = bounds[ie], bounds[ie + 1]
     xse = x[lidx == ie]
-    phi0 = table["phi0_V"]
-    m = xse.size
-    f, ext = layer_profiles(np.concatenate([phi0[:, 0], phi0[:, 1]]), N, Ef0, eps, alpha, T,
-                            np.stack([xse - xl, xr_ - xse]).repeat(phi0.shape[0], axis=0).reshape(-1, m),
-                            extent_tol_V=1e-3 * kt)
-    n = phi0.shape[0]
-    fl, fr, ext_l, ext_r = f[:n], f[n:], ext[:n], ext[n:]
+    if layers is None:
+        fl, fr, overlap = _two_defect_layers(stack, xse, xl, xr_, table)
+    else:
+        fl, fr, overlap = _species_layers(stack, xse, xl, xr_, layers)
     ftot = fl + fr
     frac = (xse - xl) / (xr_ - xl)
     mu_se = table["se_mu_Li_eV"][:, :1] + (table["se_mu_Li_eV"][:, 1:] - table["se_mu_Li_eV"][:, :1]) * frac
-    lnB = float(np.log(alpha) + Ef0 / kt)
-    an = float(alpha) * float(N)
-    return {
-        "E_vac_eV": evac_se[:, None] + kt * ftot, "mu_Li_eV": mu_se, "E_F_eV": mu_se - mu_bar[:, None],
-        "c_Li_i_cm3": an * np.exp(-np.logaddexp(0.0, lnB - ftot)),
-        "c_V_Li_cm3": an * np.exp(-np.logaddexp(0.0, lnB + ftot)),
-    }, (ext_l + ext_r) > (xr_ - xl)
+    inner = bulk.across(mu_se)
+    evac_bulk = bulk.phi_li_eV - mu_bar[:, None] - inner.phi0_li_V  # = mu_se - mu_bar + IP - eps_F
+    out = {"E_vac_eV": evac_bulk + kt * ftot, "mu_Li_eV": mu_se, "E_F_eV": mu_se - mu_bar[:, None],
+           "se_dEvac_dmuLi": inner.slope}
+    if layers is None:
+        N, Ef0, alpha = (se.get(k, "the space-charge layers") for k in ("site_density_cm3", "defect_energy_eV",
+                                                                       "alpha"))
+        lnB = float(np.log(alpha) + Ef0 / kt)
+        an = float(alpha) * float(N)
+        out["c_Li_i_cm3"] = an * np.exp(-np.logaddexp(0.0, lnB - ftot))
+        out["c_V_Li_cm3"] = an * np.exp(-np.logaddexp(0.0, lnB + ftot))
+    else:
+        out["c_Li_i_cm3"] = out["c_V_Li_cm3"] = np.full(ftot.shape, np.nan)
+    return out, overlap
 
 
 def solve_arrays(stack: Stack, st: ElectrodeState, phi_li: float, grid=None) -> CellArrays:
@@ -225,8 +265,8 @@ def solve_arrays(stack: Stack, st: ElectrodeState, phi_li: float, grid=None) -> 
     ia, ie, ic = stack.index("anode"), stack.index("electrolyte"), stack.index("cathode")
     se = layers[ie].material
     mu_bar, phi_layer, ef_layer = _electron_conductors(stack, st)
-    table, scl, res_note, phi0_li = _interfaces(stack, st, phi_li, mu_bar, phi_layer)
-    evac_se = phi_li - mu_bar - phi0_li
+    bulk = BulkModel(se, phi_li, stack.temperature_K)
+    table, scl, res_note, se_layers = _interfaces(stack, st, bulk, mu_bar, phi_layer)
     x, lidx = grid if grid is not None else make_grid(stack)
     bounds = np.concatenate([[0.0], np.cumsum([ly.thickness_nm for ly in layers])])
     in_se = lidx == ie
@@ -239,10 +279,12 @@ def solve_arrays(stack: Stack, st: ElectrodeState, phi_li: float, grid=None) -> 
         sel = lidx == i
         mu_li[:, sel] = mu[:, None]
         mu_bar_x[:, sel] = mu_bar[:, None]
-    prof, overlap = _electrolyte_profile(stack, x, lidx, bounds, evac_se, mu_bar, table)
+    prof, overlap = _electrolyte_profile(stack, x, lidx, bounds, bulk, mu_bar, table, se_layers)
     E_vac[:, in_se], E_F[:, in_se], mu_li[:, in_se] = prof["E_vac_eV"], prof["E_F_eV"], prof["mu_Li_eV"]
     mu_bar_x[:, in_se] = mu_bar[:, None]
     cp[:, in_se], cm[:, in_se] = prof["c_Li_i_cm3"], prof["c_V_Li_cm3"]
+    slope = np.full((n, x.size), np.nan)
+    slope[:, in_se] = prof["se_dEvac_dmuLi"]
     notes = []
     if np.any(overlap):
         msg = (f"the two space-charge layers in {se.name} ({layers[ie].thickness_nm:g} nm) overlap at "
@@ -260,12 +302,15 @@ def solve_arrays(stack: Stack, st: ElectrodeState, phi_li: float, grid=None) -> 
                      "computed; supply it in a user library to get them")
     if res_note:
         notes.append(res_note)
+    if bulk.from_defects:
+        notes.append(f"{se.name}: bulk and space-charge layers from its defect model (E_vac follows mu_Li of the "
+                     "electrolyte with slope dEvac_dmuLi); c_Li_i_cm3 and c_V_Li_cm3 are not computed")
     if st.anode_extrapolated.any() or st.cathode_extrapolated.any():
         notes.append("an electrode's Li content lies beyond its tabulated OCV data at some states; the dilute-limit "
                      "Nernst extension was used there (see anode_ocv_extrapolated, cathode_ocv_extrapolated)")
     spatial = {"E_vac_eV": E_vac, "E_F_eV": E_F, "E_CBM_eV": E_CBM, "E_VBM_eV": E_VBM, "mu_Li_eV": mu_li,
                "mu_bar_Li_eV": mu_bar_x, "c_Li_i_cm3": cp, "c_V_Li_cm3": cm,
-               "rho_C_cm3": E_CHARGE * (cp - cm)}
+               "rho_C_cm3": E_CHARGE * (cp - cm), "dEvac_dmuLi": slope}
     return CellArrays(stack, st, phi_li, x, lidx, bounds, mu_bar, phi_layer, spatial, table, scl, overlap,
                       tuple(notes))
 

@@ -56,6 +56,9 @@ def summary(ds: xr.Dataset) -> dict:
             row["delta_cpd_V"] = f(ds["dcpd_V"].values[mid])
             row["delta_cpd_work_function_V"] = f(ds["dcpd_work_function_V"].values[mid])
             row["delta_cpd_potential_V"] = f(ds["dcpd_potential_V"].values[mid])
+        if role == "electrolyte" and "layer_dEvac_dmuLi" in ds:
+            row["E_F_above_VBM_eV"] = f(ds["layer_E_F_above_VBM_eV"].values[j])
+            row["dEvac_dmuLi"] = f(ds["layer_dEvac_dmuLi"].values[j])
         if role == "anode":
             row["li_fraction"] = f(ds["anode_li_fraction"])
             row["U_vs_Li_V"] = f(ds["anode_U_V"])

@@ -64,6 +64,8 @@ _FIELDS: dict[str, dict[str, tuple[str, str, str | None]]] = {
         "activation_energy_eV": ("activation energy of ionic conduction", "eV", "nonneg"),
         "electronic_conductivity_S_cm": ("electronic conductivity", "S/cm", _POS),
         "diffusivity_cm2_s": ("Li defect diffusivity", "cm^2/s", _POS),
+        "defect_model": ("defect-model file (the YAML `ssbands fermi` reads, species with their Li stoichiometry) "
+                         "from which the cell solve takes the electrolyte bulk and its layers", "", "path"),
     },
 }
 _META = {"kind", "description"}
@@ -372,6 +374,10 @@ def _check_li_table(where: str, spec: Mapping[str, Any]) -> None:
 
 
 def _validate_value(where: str, check: str | None, v: Any) -> Any:
+    if check == "path":
+        if not isinstance(v, str) or not v.strip():
+            raise InputError(f"{where}: expected a file name (relative to the library file), got {v!r}")
+        return v
     if check == "facets":
         return _validate_facets(where, v)
     if check == "li_table":
@@ -450,6 +456,8 @@ def _parse_material(name: str, raw: Any, origin: str, base: Material | None, dat
             spec = dict(p.spec)
             spec["_dir"] = str(data_dir) if data_dir else "."
             p = Param(None, p.source, p.note, p.estimate, MappingProxyType(spec))
+        if allowed[key][2] == "path" and p.value is not None and not Path(p.value).is_absolute():
+            p = Param(str((Path(data_dir) if data_dir else Path(".")) / p.value), p.source, p.note, p.estimate)
         params[key] = p
     desc = raw.get("description", base.description if base else "")
     return Material(name=name, kind=kind, params=MappingProxyType(params), description=str(desc),

@@ -12,11 +12,12 @@ from collections.abc import Mapping
 import numpy as np
 import xarray as xr
 
+from ...errors import InputError
 from ...profile import make_profile
 from .measured import FitData, Measured, as_measured, gls_whitening, select_fit_data
 from .model import ForwardModel, blur_knots
 from .optimiser import Residuals, optimise
-from .parameters import ParameterSet, build_parameters, param_unit, parse_params
+from .parameters import ParameterSet, build_parameters, electrolyte_slope, param_unit, parse_params
 from .result import FitParameter, FitResult
 from .uncertainty import fit_warnings, parameter_uncertainty
 
@@ -88,6 +89,14 @@ def fit(measured, stack, params="offset,width", *, initial: Mapping[str, float] 
     data = select_fit_data(meas, weights, x_range)
     model = ForwardModel(stack, data.ocv, meas.reference_ocv, library, front_layer)
     pset = build_parameters(kinds, stack, model, meas.x, data.ocv, initial, fixed, bounds)
+    if "mu_li_se_eV" in pset.names:
+        s = electrolyte_slope(stack, float(pset.initial[pset.names.index("mu_li_se_eV")]), library)
+        if abs(s) < 1e-6:
+            raise InputError(f"fit parameter 'mu_li_se_eV' has no effect on the model ΔCPD: the electrolyte's "
+                             f"vacuum level does not follow mu_Li,SE (slope s = dE_vac/dmu_Li,SE = {s:.3g}, the "
+                             "Frenkel limit: ionic defects alone set neutrality), so mu_Li,SE moves only its Fermi "
+                             "level, which KPFM does not see; fix it instead, or give the electrolyte a defect "
+                             "model with s > 0")
     data.whiten = gls_whitening(meas, data, sigma_V)
     resid = Residuals(model, pset, data)
     search = search_x_offset and "x_offset_nm" in pset.names and "x_offset_nm" not in initial

@@ -413,6 +413,33 @@ def build_parameters(kinds: Sequence[str], stack, model: ForwardModel, x_nm, ocv
     return ParameterSet(names, p0, lb, ub, fx, ocv_fit)
 
 
+def electrolyte_slope(stack, mu_li_se_eV: float, library=None) -> float:
+    """Slope s = dE_vac/dμ_Li,SE of the stack's electrolyte bulk at μ_Li,SE (0 in the Frenkel limit).
+
+    ΔCPD sees μ_Li,SE only through s (the electrolyte's vacuum level moves by s·Δμ_Li,SE), so a fit of
+    μ_Li,SE has a standard error ∝ 1/s and is impossible at s = 0.
+
+    Parameters
+    ----------
+    stack : ssbands.cell.Stack
+        The cell.
+    mu_li_se_eV : float
+        μ_Li,SE (eV vs Li metal).
+    library : Library, optional
+        Source of Φ_Li (default: built-in).
+
+    Returns
+    -------
+    float
+    """
+    from ...cell.electrolyte import BulkModel
+    from ...interface import phi_li
+    from ...materials import load_library
+
+    lib = library if library is not None else load_library()
+    return float(BulkModel(stack.electrolyte.material, phi_li(lib), stack.temperature_K).at(mu_li_se_eV).slope)
+
+
 def check_identifiable(resid: Callable, params: ParameterSet, front_name) -> None:
     """Reject a parameter with no effect at all on the residuals (a clear error, not a huge error bar).
 
@@ -442,9 +469,10 @@ def check_identifiable(resid: Callable, params: ParameterSet, front_name) -> Non
         if np.max(np.abs(resid(t) - r0)) <= 1e-9 * max(1.0, float(np.max(np.abs(r0)))):
             why = ""
             if n == "mu_li_se_eV":
-                why = (" In this model the electrolyte's vacuum level is fixed by the Li+ electrochemical "
-                       "potential (ionic work function), so mu_Li,SE moves only its Fermi level, which KPFM "
-                       "does not see.")
+                why = (" The electrolyte's vacuum level does not follow mu_Li,SE (slope s = dE_vac/dmu_Li,SE = 0, "
+                       "the Frenkel limit: ionic defects alone set neutrality), so mu_Li,SE moves only its Fermi "
+                       "level, which KPFM does not see. An electrolyte with a defect model giving s > 0 makes it "
+                       "fittable.")
             elif n == "front_nm":
                 why = f" The work function of {front_name} does not change at the fitted OCVs."
             raise InputError(f"fit parameter {n!r} has no effect on the model ΔCPD at these OCVs and "
