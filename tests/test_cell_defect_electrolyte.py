@@ -8,7 +8,6 @@ import warnings
 import numpy as np
 import pytest
 import yaml
-from _cli import run_cli
 
 from ssbands.cell import Stack, solve, summary
 from ssbands.constants import kT_eV
@@ -16,6 +15,8 @@ from ssbands.defects import frenkel_system
 from ssbands.errors import ApproximationWarning, InputError
 from ssbands.interface import phi_li
 from ssbands.materials import load_library
+
+from _cli import run_cli
 
 LIB = load_library()
 PHI_LI = phi_li(LIB)

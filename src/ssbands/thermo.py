@@ -252,7 +252,7 @@ def se_mu_li_edges(closure: str, mu_anode, mu_cathode, window_V=None, mu_li_se=N
     if closure == "extrinsic":
         if mu_li_se is None:
             raise InputError("closure 'extrinsic' needs mu_li_se_eV (the Li chemical potential of the SE bulk, "
-                             "eV vs Li metal; e.g. -1.2); give mu_li_se_eV in the stack file or as a condition)")
+                             "eV vs Li metal; e.g. -1.2); give mu_li_se_eV in the stack file or as a condition")
         m = np.broadcast_to(np.asarray(mu_li_se, float), np.broadcast_shapes(mu_anode.shape, mu_cathode.shape))
         return m.copy(), m.copy(), np.zeros(m.shape, bool), np.zeros(m.shape, bool)
     if closure != "minimum-interface":

@@ -34,8 +34,8 @@ from ..errors import ApproximationWarning, InputError, UnknownParameterError
 from ..materials import Library
 from ..scl.firstintegral import SCLResult, first_integral, layer_profiles
 from ..thermo import se_mu_li_edges, work_function, work_function_depends_on_li
-from .profile_build import build_profile
 from .electrolyte import BulkModel
+from .profile_build import build_profile
 from .stack import Stack
 from .state import ElectrodeState, electrode_state
 

@@ -133,7 +133,8 @@ class Stack:
             raise InputError(f"{where}: closure must be one of {CLOSURES}, got {self.closure!r}")
         if self.closure == "extrinsic" and self.mu_li_se_eV is None:
             raise InputError(f"{where}: closure 'extrinsic' needs mu_li_se_eV (the Li chemical potential of the "
-                             "electrolyte bulk in eV vs Li metal, e.g. -1.2); set mu_li_se_eV in the stack file or as a condition)")
+                             "electrolyte bulk in eV vs Li metal, e.g. -1.2); set mu_li_se_eV in the stack file or "
+                             "as a condition")
         if self.mu_li_se_eV is not None and not math.isfinite(self.mu_li_se_eV):
             raise InputError(f"{where}: mu_li_se_eV must be finite")
         roles = [ly.role for ly in self.layers]
