@@ -35,3 +35,17 @@ def test_screen_48(tmp_path, monkeypatch):
     assert s["counts"]["cells"] == 18
     assert {d["material"] for d in s["not_computed"]} >= {"Li4Ti5O12", "LiFePO4"}
     assert (tmp_path / "out" / "report.md").is_file()
+
+
+def test_reference_state_step_depends_on_the_stated_cathode_content(tmp_path):
+    rows = load(EX / "reference_state.py").main(tmp_path)
+    assert (tmp_path / "reference_state_step.png").is_file()
+    # the step does not depend on the anode's content, and rises as the stated LixCoO2 content -> 1:
+    # U_LCO falls, and phi0 = phi0_Li + (Phi_LCO - Phi_Li) - U_LCO rises one for one
+    by_anode = {}
+    for xa, xc, _ocv, step in rows:
+        by_anode.setdefault(xa, []).append((xc, step))
+    a, b = by_anode.values()
+    assert [s for _, s in a] == [s for _, s in b]
+    steps = [s for _, s in a]
+    assert all(s2 > s1 for s1, s2 in zip(steps, steps[1:], strict=False))

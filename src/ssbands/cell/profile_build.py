@@ -162,6 +162,10 @@ def build_profile(a: CellArrays, library: Library, *, n_out: int, reference_ocv:
         allv["layer_dcpd_V"] = (("ocv", "layer_name"), cpd[:, mid] - cpd[r, mid], "V", "Delta CPD at the layer middle")
         attrs["reference_ocv_V"] = float(reference_ocv)
         attrs["reference_state"] = str(reference_state)
+        st = a.state
+        attrs.update({"reference_anode_li_fraction": float(st.x_anode[r]),
+                      "reference_cathode_li_fraction": float(st.x_cathode[r]),
+                      "reference_anode_U_V": float(st.U_anode[r]), "reference_cathode_U_V": float(st.U_cathode[r])})
     keep = 0 if squeeze else slice(0, n_out)
     data_vars = {k: xr.Variable(dims[1:] if squeeze else dims, np.asarray(v)[keep], {"units": u, "long_name": ln})
                  for k, (dims, v, u, ln) in allv.items()}

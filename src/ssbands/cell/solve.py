@@ -315,8 +315,26 @@ def solve_arrays(stack: Stack, st: ElectrodeState, phi_li: float, grid=None) -> 
                       tuple(notes))
 
 
+def _reference(stack: Stack, reference_ocv, reference_li_fractions):
+    """The ΔCPD reference: (ElectrodeState of one state, label), or (None, None)."""
+    from .state import reachable_ocv_range
+
+    if reference_li_fractions is not None:
+        if reference_ocv not in ("auto", None):
+            raise InputError("give either reference_ocv or reference_li_fractions, not both")
+        a, c = (float(v) for v in reference_li_fractions)
+        rst = electrode_state(stack, li_fractions=([a], [c]))
+        return rst, (f"stated Li contents: anode x = {a:g}, cathode x = {c:g} "
+                     f"(OCV = {float(rst.ocv_V[0]):.6g} V)")
+    if reference_ocv is None:
+        return None, None
+    ref = ifc.reference_state(reachable_ocv_range(stack), reference_ocv)
+    rst = electrode_state(stack, ocv=[ref.ocv_V])
+    return rst.with_ocv_labels(np.array([ref.ocv_V])), ref.label
+
+
 def solve(stack: Stack, ocv=None, *, li_fractions=None, reference_ocv: float | str | None = "auto",
-          library: Library | None = None, grid=None) -> xr.Dataset:
+          reference_li_fractions=None, library: Library | None = None, grid=None) -> xr.Dataset:
     """Band diagram of the whole cell at one or many OCVs (or Li contents) → Profile with dims (ocv, x).
 
     Parameters
@@ -331,7 +349,13 @@ def solve(stack: Stack, ocv=None, *, li_fractions=None, reference_ocv: float | s
         OCV (V) of the reference state for ΔCPD. ``"auto"`` (default): OCV = 0 V when the cell can reach
         it (the discharged state of an as-made thin-film cell), otherwise the reachable OCV closest to 0
         (e.g. a Li-metal cell); see :func:`ssbands.interface.reference_state`. ``None`` skips ΔCPD. The
-        choice is recorded in the attributes ``reference_ocv_V`` and ``reference_state``.
+        choice is recorded in the attributes ``reference_ocv_V`` (exactly the value asked for, when one
+        is given) and ``reference_state``, with the reference electrodes' Li fractions and potentials
+        (``reference_anode_li_fraction``, ``reference_cathode_li_fraction``, ``reference_anode_U_V``,
+        ``reference_cathode_U_V``).
+    reference_li_fractions : (float, float), optional
+        State the reference explicitly by the electrodes' Li contents (anode, cathode) instead of an OCV,
+        e.g. the as-made contents of a thin-film cell.
     library : Library, optional
         Source of the Li work function Φ_Li (defaults to the built-in library).
     grid : (ndarray, ndarray), optional
@@ -344,14 +368,10 @@ def solve(stack: Stack, ocv=None, *, li_fractions=None, reference_ocv: float | s
         tables over (ocv, interface). See docs/band-diagrams.md for every variable.
     """
     from ..materials import load_library
-    from .state import reachable_ocv_range
-
     if ocv is not None and li_fractions is not None:
         raise InputError("give either ocv or li_fractions (anode, cathode), not both")
     lib = library if library is not None else load_library()
-    ref = None
-    if reference_ocv is not None:
-        ref = ifc.reference_state(reachable_ocv_range(stack), reference_ocv)
+    rst, ref_label = _reference(stack, reference_ocv, reference_li_fractions)
     requested = None
     if li_fractions is None:
         requested = np.atleast_1d(np.asarray(ocv, float))
@@ -360,13 +380,11 @@ def solve(stack: Stack, ocv=None, *, li_fractions=None, reference_ocv: float | s
         st = electrode_state(stack, li_fractions=li_fractions)
     n = st.ocv_V.size
     ref_ocv = None
-    if ref is not None:
-        rst = electrode_state(stack, ocv=[ref.ocv_V])
+    if rst is not None:
         ref_ocv = float(rst.ocv_V[0])
         st = st.concat(rst)
     if requested is not None:  # label states by the OCV asked for (reached to < 1e-10 V)
         st = st.with_ocv_labels(requested)
     scalar = np.ndim(ocv if ocv is not None else li_fractions[0]) == 0
     arrays = solve_arrays(stack, st, ifc.phi_li(lib), grid)
-    return build_profile(arrays, lib, n_out=n, reference_ocv=ref_ocv, squeeze=scalar,
-                         reference_state=None if ref is None else ref.label)
+    return build_profile(arrays, lib, n_out=n, reference_ocv=ref_ocv, squeeze=scalar, reference_state=ref_label)

@@ -319,7 +319,11 @@ def _state_from_fractions(stack: Stack, li_fractions) -> ElectrodeState:
     xa, xc = np.broadcast_arrays(xa, xc)
     with np.errstate(divide="ignore"):
         ua, uc = ca(xa, T), cc(xc, T)
-    for name, u, x in ((stack.anode.name, ua, xa), (stack.cathode.name, uc, xc)):
+    for name, u, x, c in ((stack.anode.name, ua, xa, ca), (stack.cathode.name, uc, xc, cc)):
+        if not np.all(np.isfinite(u)):
+            raise InputError(f"{stack.source}: {name} has no finite potential at Li fraction "
+                             f"{x[~np.isfinite(u)][0]:.6g} (its OCV data hold for Li fractions in "
+                             f"({c.x_min:g}, {c.x_max:g})); choose a Li fraction inside that range")
         if np.any(u < 0):
             raise InputError(f"{stack.source}: {name} at Li fraction {x[u < 0][0]:.6g} would be below 0 V vs "
                              "Li/Li+ (more Li-rich than Li metal: Li plates); choose a smaller Li fraction")

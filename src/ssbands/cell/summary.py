@@ -91,6 +91,9 @@ def summary(ds: xr.Dataset) -> dict:
         "temperature_K": float(ds.attrs["temperature_K"]), "energy_reference": ds.attrs["energy_reference"],
         "cpd_convention": ds.attrs["cpd_convention"], "tip_work_function_eV": meta.get("tip_work_function_eV"),
         "reference_ocv_V": ds.attrs.get("reference_ocv_V"), "reference_state": ds.attrs.get("reference_state"),
+        "reference": None if "reference_ocv_V" not in ds.attrs else {
+            k: ds.attrs[f"reference_{k}"] for k in ("anode_li_fraction", "cathode_li_fraction", "anode_U_V",
+                                                    "cathode_U_V")},
         "mu_Li_se_eV": meta["stack"].get("mu_li_se_eV"),
         "layers": layers, "interfaces": ifaces,
         "notes": meta.get("notes", []), "ssbands_version": ds.attrs["ssbands_version"],

@@ -20,11 +20,15 @@ from .output import echo_warnings, emit_json
 @click.option("--ground", type=click.Choice(["cathode", "anode"]), default=None, help="Grounded terminal.")
 @click.option("--reference-ocv", type=FINITE_FLOAT, default=None,
               help="OCV of the ΔCPD reference state, V [default: 0 V if reachable, else the as-made state].")
+@click.option("--reference-li-fractions", "reference_li_fractions", default=None, metavar="ANODE,CATHODE",
+              callback=lambda ctx, p, v: _two_fractions(v),
+              help="State the ΔCPD reference by the electrodes' Li fractions instead of an OCV.")
 @json_option()
 @click.option("--plot", "plot_file", type=click.Path(dir_okay=False), default=None, help="Band diagram PNG/SVG/PDF.")
 @out_file_option("Write the Profile: .nc (NetCDF) or .csv.")
 @library_option()
-def band(stack_file, ocv, closure, mu_li_se, ground, reference_ocv, as_json, plot_file, out_file, library_file):
+def band(stack_file, ocv, closure, mu_li_se, ground, reference_ocv, reference_li_fractions, as_json, plot_file,
+         out_file, library_file):
     """Band diagram of the cell in STACK_FILE (TOML) at one OCV.
 
     \f
@@ -42,6 +46,8 @@ def band(stack_file, ocv, closure, mu_li_se, ground, reference_ocv, as_json, plo
         Grounded terminal (None: the stack file's).
     reference_ocv : float or None
         OCV of the ΔCPD reference state, V (None: automatic).
+    reference_li_fractions : (float, float) or None
+        Li fractions (anode, cathode) of the ΔCPD reference state instead of an OCV.
     as_json : bool
         Print the summary as one JSON object instead of tables.
     plot_file : str or None
@@ -59,7 +65,10 @@ def band(stack_file, ocv, closure, mu_li_se, ground, reference_ocv, as_json, plo
     stack = Stack.from_toml(stack_file, lib, **overrides)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        ds = solve(stack, ocv, reference_ocv="auto" if reference_ocv is None else reference_ocv, library=lib)
+        if reference_ocv is not None and reference_li_fractions is not None:
+            raise click.UsageError("give --reference-ocv or --reference-li-fractions, not both")
+        ds = solve(stack, ocv, reference_ocv="auto" if reference_ocv is None else reference_ocv,
+                   reference_li_fractions=reference_li_fractions, library=lib)
     echo_warnings(caught)
     if out_file:
         ds.ssb.write(out_file)
@@ -102,3 +111,19 @@ def print_summary(s: dict) -> None:
                    f"saturated {i['saturated_width_A']:.2f} Å, Debye {i['debye_length_A']:.3g} Å")
     for n in s["notes"]:
         click.echo(f"note: {n}")
+
+
+def _two_fractions(value):
+    """Parse ``A,C`` into two finite Li fractions in [0, 1] (None passes through)."""
+    if value is None:
+        return None
+    import math
+
+    parts = [p.strip() for p in str(value).split(",")]
+    try:
+        a, c = (float(p) for p in parts)
+    except ValueError:
+        raise click.BadParameter(f"expected two numbers ANODE,CATHODE, got {value!r}") from None
+    if not all(math.isfinite(v) and 0.0 <= v <= 1.0 for v in (a, c)):
+        raise click.BadParameter(f"Li fractions must be finite numbers in [0, 1], got {value!r}")
+    return a, c
