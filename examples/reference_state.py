@@ -34,8 +34,9 @@ def main(out_dir: str = ".") -> list[tuple[float, float, float, float]]:
             step, ocv = step_at_reference(stack, xa, xc)
             rows.append((xa, xc, ocv, step))
     auto = solve(stack, 0.0)
-    print(f"default reference ({auto.attrs['reference_state']}): LixSi x = "
-          f"{auto.attrs['reference_anode_li_fraction']:.4g}, LixCoO2 x = {auto.attrs['reference_cathode_li_fraction']:.6g}, "
+    a = auto.attrs
+    print(f"default reference ({a['reference_state']}): LixSi x = {a['reference_anode_li_fraction']:.4g}, "
+          f"LixCoO2 x = {a['reference_cathode_li_fraction']:.6g}, "
           f"LiPON|LixCoO2 step {float(auto['iface_total_step_V'].values[1]):+.3f} V")
     print("x(LixSi)  x(LixCoO2)  OCV/V    step LiPON|LixCoO2 / V")
     for xa, xc, ocv, step in rows:

@@ -220,6 +220,33 @@ def work_function(material, x=None) -> np.ndarray | float:
     return np.interp(xa, tx, tv)
 
 
+def lithiated_work_function(material, x) -> np.ndarray | float:
+    """Work function Φ (eV) of a lithiated current-collector surface at Li fraction ``x``.
+
+    From the metal's ``li_work_function_eV`` table (x = 0 pristine .. 1 saturated).
+
+    Parameters
+    ----------
+    material : Material
+        A metal with ``li_work_function_eV``.
+    x : float or array_like
+        Li fraction of the lithiated zone.
+
+    Returns
+    -------
+    float or ndarray
+        Φ in eV.
+    """
+    p = material.get("li_work_function_eV", "the work function of a lithiated current collector")
+    tx, tv = _load_table(p, f"material {material.name!r}, field 'li_work_function_eV'")
+    xa = np.asarray(x, float)
+    if np.any(xa < tx[0] - 1e-12) or np.any(xa > tx[-1] + 1e-12):
+        raise InputError(f"material {material.name!r}: Li fraction outside its li_work_function_eV table "
+                         f"[{tx[0]:g}, {tx[-1]:g}]")
+    out = np.interp(xa, tx, tv)
+    return float(out) if out.ndim == 0 else out
+
+
 def work_function_depends_on_li(material) -> bool:
     """True when the material's work function is tabulated against its Li fraction.
 

@@ -33,7 +33,7 @@ from ..constants import E_CHARGE, kT_eV
 from ..errors import ApproximationWarning, InputError, UnknownParameterError
 from ..materials import Library
 from ..scl.firstintegral import SCLResult, first_integral, layer_profiles
-from ..thermo import se_mu_li_edges, work_function, work_function_depends_on_li
+from ..thermo import lithiated_work_function, se_mu_li_edges, work_function, work_function_depends_on_li
 from .electrolyte import BulkModel
 from .profile_build import build_profile
 from .stack import Stack
@@ -75,6 +75,9 @@ def make_grid(stack: Stack, n_layer: int = 41, n_se: int = 161, n_scl: int = 90,
             pts = np.unique(np.concatenate([np.linspace(x0, x1, n_se), x0 + d, x1 - d]))
         else:
             pts = np.linspace(x0, x1, n_layer)
+            if ly.lithiation_front_nm is not None:  # the front appears twice, so its step is exact
+                p = x1 - ly.lithiation_front_nm if i < ie else x0 + ly.lithiation_front_nm
+                pts = np.sort(np.concatenate([pts[(pts != p)], [p, p]]))
         xs.append(pts)
         idx.append(np.full(pts.size, i))
         x0 = x1
@@ -101,6 +104,47 @@ class CellArrays:
     scl: SCLResult  # arrays (2, n)
     overlap: np.ndarray  # (n,)
     notes: tuple[str, ...]
+
+
+def lithiated_zone(stack: Stack, x, lidx) -> dict[int, np.ndarray]:
+    """Grid points inside the lithiated zone of each lithiated current collector: {layer index: mask}.
+
+    Li enters a collector from the electrode it touches, so the zone is the collector's end next to the
+    electrolyte side; of the two grid points at the front, the one on the zone's side belongs to it.
+
+    Parameters
+    ----------
+    stack : Stack
+    x, lidx : ndarray
+        Grid positions (nm) and layer indices (:func:`make_grid`).
+
+    Returns
+    -------
+    dict
+        Boolean masks over the grid, by layer index.
+    """
+    out = {}
+    ie = stack.index("electrolyte")
+    bounds = np.concatenate([[0.0], np.cumsum([ly.thickness_nm for ly in stack.layers])])
+    for i, ly in enumerate(stack.layers):
+        if ly.lithiation_front_nm is None:
+            continue
+        idx = np.flatnonzero(lidx == i)
+        xs = x[idx]
+        if i < ie:
+            p = bounds[i + 1] - ly.lithiation_front_nm
+            inside = xs > p
+            at = np.flatnonzero(xs == p)
+            inside[at[1:]] = True  # the second copy of the front point is on the zone's side
+        else:
+            p = bounds[i] + ly.lithiation_front_nm
+            inside = xs < p
+            at = np.flatnonzero(xs == p)
+            inside[at[:1]] = True
+        mask = np.zeros(x.size, bool)
+        mask[idx[inside]] = True
+        out[i] = mask
+    return out
 
 
 def _layer_work_function(layer, x_li):
@@ -243,7 +287,8 @@ def _electrolyte_profile(stack: Stack, x, lidx, bounds, bulk: BulkModel, mu_bar,
     return out, overlap
 
 
-def solve_arrays(stack: Stack, st: ElectrodeState, phi_li: float, grid=None) -> CellArrays:
+def solve_arrays(stack: Stack, st: ElectrodeState, phi_li: float, grid=None, reference_last: bool = False
+                 ) -> CellArrays:
     """The cell at every state of ``st`` as plain arrays (the Profile is built from these).
 
     Parameters
@@ -255,6 +300,9 @@ def solve_arrays(stack: Stack, st: ElectrodeState, phi_li: float, grid=None) -> 
         Work function of Li metal Φ_Li (eV).
     grid : (ndarray, ndarray), optional
         Positions (nm) and layer indices; default :func:`make_grid`.
+    reference_last : bool
+        The last state is the ΔCPD reference (the as-made cell): its current collectors are pristine
+        (a collector's lithiation zone belongs to the measured states).
 
     Returns
     -------
@@ -275,6 +323,11 @@ def solve_arrays(stack: Stack, st: ElectrodeState, phi_li: float, grid=None) -> 
     conductor = ~in_se
     E_vac[:, conductor] = (ef_layer + phi_layer)[:, lidx[conductor]]
     E_F[:, conductor] = ef_layer[:, lidx[conductor]]
+    for i, zone in lithiated_zone(stack, x, lidx).items():
+        ly = layers[i]
+        phi_zone = float(lithiated_work_function(ly.material, ly.li_fraction))
+        rows = slice(0, n - 1) if reference_last else slice(None)
+        E_vac[rows, zone] = ef_layer[rows, i:i + 1] + phi_zone
     for i, mu in ((ia, -st.U_anode), (ic, -st.U_cathode)):
         sel = lidx == i
         mu_li[:, sel] = mu[:, None]
@@ -386,5 +439,5 @@ def solve(stack: Stack, ocv=None, *, li_fractions=None, reference_ocv: float | s
     if requested is not None:  # label states by the OCV asked for (reached to < 1e-10 V)
         st = st.with_ocv_labels(requested)
     scalar = np.ndim(ocv if ocv is not None else li_fractions[0]) == 0
-    arrays = solve_arrays(stack, st, ifc.phi_li(lib), grid)
+    arrays = solve_arrays(stack, st, ifc.phi_li(lib), grid, reference_last=rst is not None)
     return build_profile(arrays, lib, n_out=n, reference_ocv=ref_ocv, squeeze=scalar, reference_state=ref_label)

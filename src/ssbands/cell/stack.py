@@ -13,6 +13,8 @@ The stack file is TOML (other tools write it; the form is documented in docs/sta
     # name = "Cu-anode-side"        # optional; defaults to the material name
     # li_fraction = 0.0             # optional starting Li content of an electrode
     # branch = "lithiation"         # optional OCV branch of an electrode
+    # lithiation_front_nm = 50      # current collector only: depth (from the electrode) to which Li
+    #                               # entered it, at li_fraction; needs the metal's li_work_function_eV
     [[interface]]                   # optional
     left = "LixSi"
     right = "LiPON"
@@ -42,7 +44,7 @@ if TYPE_CHECKING:
 
 ROLES = ("current-collector", "anode", "electrolyte", "cathode", "base")
 GROUNDS = ("cathode", "anode")
-_LAYER_KEYS = {"material", "role", "thickness_nm", "name", "li_fraction", "branch"}
+_LAYER_KEYS = {"material", "role", "thickness_nm", "name", "li_fraction", "branch", "lithiation_front_nm"}
 _TOP_KEYS = {"temperature_K", "ground", "closure", "mu_li_se_eV", "tip_work_function_eV", "layer", "interface",
              "title", "library", "extrinsic_defects"}
 _IFACE_KEYS = {"left", "right", "dipole_V"}
@@ -95,6 +97,7 @@ class Layer:
     thickness_nm: float
     li_fraction: float | None = None
     branch: str | None = None
+    lithiation_front_nm: float | None = None
 
     def to_dict(self) -> dict:
         """Plain dict of the layer (the ``[[layer]]`` table of a stack file)."""
@@ -103,6 +106,8 @@ class Layer:
             d["li_fraction"] = self.li_fraction
         if self.branch is not None:
             d["branch"] = self.branch
+        if self.lithiation_front_nm is not None:
+            d["lithiation_front_nm"] = self.lithiation_front_nm
         return d
 
 
@@ -294,17 +299,12 @@ class Stack:
             th = raw["thickness_nm"]
             if isinstance(th, bool) or not isinstance(th, (int, float)) or not math.isfinite(th) or th <= 0:
                 raise InputError(f"{w} ({mat.name}): thickness_nm must be a positive number, got {th!r}")
-            lf = raw.get("li_fraction")
-            if lf is not None:
-                if role not in ("anode", "cathode"):
-                    raise InputError(f"{w} ({mat.name}): li_fraction applies to the anode or cathode only")
-                if isinstance(lf, bool) or not isinstance(lf, (int, float)) or not 0.0 <= lf <= 1.0:
-                    raise InputError(f"{w} ({mat.name}): li_fraction must be a number in [0, 1], got {lf!r}")
+            lf, front = _li_uptake(raw, mat, role, float(th), w)
             br = raw.get("branch")
             if br is not None and role not in ("anode", "cathode"):
                 raise InputError(f"{w} ({mat.name}): branch applies to the anode or cathode only")
             name = str(raw.get("name", mat.name))
-            layers.append(Layer(name, mat, role, float(th), None if lf is None else float(lf), br))
+            layers.append(Layer(name, mat, role, float(th), lf, br, front))
         dipoles = {}
         for i, raw in enumerate(data.get("interface", []) or [], 1):
             w = f"{source}: [[interface]] #{i}"
@@ -356,6 +356,32 @@ class Stack:
             if v is not None:
                 data[k] = v
         return cls.from_dict(data, library, source=str(path))
+
+
+def _li_uptake(raw, mat, role: str, thickness_nm: float, w: str) -> tuple[float | None, float | None]:
+    """Validated (li_fraction, lithiation_front_nm) of one [[layer]] table."""
+    lf, front = raw.get("li_fraction"), raw.get("lithiation_front_nm")
+    for key, v in (("li_fraction", lf), ("lithiation_front_nm", front)):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v)):
+            raise InputError(f"{w} ({mat.name}): {key} must be a finite number, got {v!r}")
+    if lf is not None and not 0.0 <= lf <= 1.0:
+        raise InputError(f"{w} ({mat.name}): li_fraction must be a number in [0, 1], got {lf!r}")
+    if role == "current-collector" and (lf is not None or front is not None):
+        if lf is None or front is None:
+            raise InputError(f"{w} ({mat.name}): a lithiated current collector needs both li_fraction (the Li "
+                             "content of its lithiated zone) and lithiation_front_nm (the zone's depth)")
+        if not mat.has("li_work_function_eV"):
+            raise InputError(f"{w} ({mat.name}): li_fraction of a current collector needs the material's "
+                             "li_work_function_eV (work function against its Li content) in the library")
+        if not 0.0 < front <= thickness_nm:
+            raise InputError(f"{w} ({mat.name}): lithiation_front_nm must be in (0, thickness_nm = "
+                             f"{thickness_nm:g}], got {front!r}")
+        return float(lf), float(front)
+    if lf is not None and role not in ("anode", "cathode"):
+        raise InputError(f"{w} ({mat.name}): li_fraction applies to the anode, the cathode or a current collector")
+    if front is not None:
+        raise InputError(f"{w} ({mat.name}): lithiation_front_nm applies to a current collector only")
+    return (None if lf is None else float(lf)), None
 
 
 def fuller2021_stack(library: Library | None = None, **conditions) -> Stack:
