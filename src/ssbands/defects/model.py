@@ -62,7 +62,8 @@ class ChargeState:
 
     def to_dict(self) -> dict:
         """py-sc-fermi's charge-state mapping: ``charge``, ``energy`` (eV), ``degeneracy``
-        [, ``fixed_concentration`` (cm⁻³)]."""
+        [, ``fixed_concentration`` (cm⁻³)].
+        """
         d: dict[str, Any] = {"charge": self.charge, "energy": self.energy, "degeneracy": self.degeneracy}
         if self.fixed_concentration_cm3 is not None:
             d["fixed_concentration"] = self.fixed_concentration_cm3
