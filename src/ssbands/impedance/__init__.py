@@ -1,0 +1,1 @@
+"""Impedance of solid-electrolyte cells from the linearised Poisson–Nernst–Planck equations."""
