@@ -26,7 +26,7 @@ from ..scl.finite import Region
 from ..scl.firstintegral import first_integral
 from ..scl.kinetics import charge_transfer
 from ..scl.species import ChargedSpecies, SpeciesSet
-from ..scl.transport import check_transport_limit, defect_transport, excess_resistance
+from ..scl.transport import check_transport_limit, defect_transport, excess_resistance, independent_resistance
 from .circuit import Element, fit_circuit
 from .kk import lin_kk
 from .linear import BC_KINDS, ElectrodeBC
@@ -87,8 +87,11 @@ def cell_interfaces(stack, ocv: float, *, transport: str = "local-equilibrium", 
     -------
     list of dict
         Per interface (anode side first): ``left``, ``right``, ``phi0_V``, ``R_exc_ohm_cm2``,
-        ``R_exc_local_equilibrium_ohm_cm2``, ``R_exc_independent_ohm_cm2``, ``R_ct_ohm_cm2``,
-        ``C_scl_uF_per_cm2``, ``carrier``, ``carrier_state``, ``transport``, ``note``.
+        ``R_exc_local_equilibrium_ohm_cm2``, ``R_exc_independent_ohm_cm2`` (for this electrolyte's
+        thickness L: [Σ_k 1/(L/σ_k + a_k)]⁻¹ − L/σ∞, as the cell's DC resistance sees it),
+        ``R_exc_independent_asymptotic_ohm_cm2`` (Σ t_k² a_k, the L → ∞ limit, valid for L ≫
+        ``asymptotic_length_nm``), ``R_ct_ohm_cm2``, ``C_scl_uF_per_cm2``, ``carrier``, ``carrier_state``,
+        ``transport``, ``note``.
     """
     check_transport_limit(transport)
     se = stack.electrolyte.material
@@ -101,15 +104,23 @@ def cell_interfaces(stack, ocv: float, *, transport: str = "local-equilibrium", 
     cs = first_integral(phi0, *pars, T).capacitance_uF_per_cm2
     names = [ly.name for ly in stack.layers]
     ia, ie, ic = (stack.index(r) for r in ("anode", "electrolyte", "cathode"))
+    L = stack.electrolyte.thickness_nm
+    sig = (ex["conductivity_Li_i_S_cm"][0], ex["conductivity_V_Li_S_cm"][0])
     out = []
-    for j, (left, right, kin) in enumerate(zip((names[ia], names[ie]), (names[ie], names[ic]), _kinetics_pair(kinetics), strict=True)):
+    pairs = zip((names[ia], names[ie]), (names[ie], names[ic]), _kinetics_pair(kinetics), strict=True)
+    for j, (left, right, kin) in enumerate(pairs):
         k = dict(kin or {})
         ct = charge_transfer(phi0[j], *pars, T, i0_A_cm2=k.get("i0_A_cm2"), alpha_t=k.get("alpha_t"),
                              reaction_plane_nm=k.get("reaction_plane_nm", 0.0), species=k.get("species", "Li_i+"))
+        a = (ex["excess_Li_i_ohm_cm2"][j], ex["excess_V_Li_ohm_cm2"][j])
+        ind = independent_resistance(L, sig, a) - L * 1e-7 / (sig[0] + sig[1])
         out.append({"left": left, "right": right, "phi0_V": float(phi0[j]),
-                    "R_exc_ohm_cm2": float(ex["R_exc_ohm_cm2"][j]),
+                    "R_exc_ohm_cm2": float(ex["R_exc_local_equilibrium_ohm_cm2"][j] if transport == "local-equilibrium"
+                                           else ind),
                     "R_exc_local_equilibrium_ohm_cm2": float(ex["R_exc_local_equilibrium_ohm_cm2"][j]),
-                    "R_exc_independent_ohm_cm2": float(ex["R_exc_independent_ohm_cm2"][j]),
+                    "R_exc_independent_ohm_cm2": float(ind),
+                    "R_exc_independent_asymptotic_ohm_cm2": float(ex["R_exc_independent_ohm_cm2"][j]),
+                    "asymptotic_length_nm": float(ex["asymptotic_length_nm"][j]),
                     "R_ct_ohm_cm2": None if ct["R_ct_ohm_cm2"] is None else float(ct["R_ct_ohm_cm2"]),
                     "C_scl_uF_per_cm2": float(cs[j]), "carrier": str(ex["carrier"][j]),
                     "carrier_state": str(ex["carrier_state"][j]), "transport": transport, "note": ct["note"]})
@@ -293,7 +304,8 @@ def to_json(ds: xr.Dataset) -> dict:
     ifaces = []
     for j in range(ds.sizes["interface"]):
         ifaces.append({"left": str(ds["iface_left"].values[j]), "right": str(ds["iface_right"].values[j]),
-                       "phi0_V": fl(ds["iface_phi0_V"].values[j]), "R_exc_ohm_cm2": fl(ds["iface_R_exc_ohm_cm2"].values[j]),
+                       "phi0_V": fl(ds["iface_phi0_V"].values[j]),
+                       "R_exc_ohm_cm2": fl(ds["iface_R_exc_ohm_cm2"].values[j]),
                        "R_ct_ohm_cm2": fl(ds["iface_R_ct_ohm_cm2"].values[j]),
                        "C_scl_uF_per_cm2": fl(ds["iface_C_scl_uF_per_cm2"].values[j])})
     a = ds.attrs

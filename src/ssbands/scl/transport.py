@@ -20,7 +20,9 @@ in two named limits of the exchange between the carriers:
 * ``independent`` — no exchange: each carrier is its own path from electrode to electrode,
   1/R = Σ_k 1/∫dx/σ_k. For a semi-infinite layer this gives, as the electrolyte length L → ∞,
   R(L) = L/σ_∞ + Σ_k t_k² a_k + O(1/L) with a_k = ∫(1/σ_k − 1/σ_k,∞)dx and t_k = σ_k,∞/σ_∞; the
-  expansion holds for L ≫ max_k |a_k| σ_k,∞, reported as ``asymptotic_length_nm``.
+  expansion holds for L ≫ max_k |a_k| σ_k,∞, reported as ``asymptotic_length_nm``. When that length
+  exceeds the electrolyte (a depleted minority carrier has an astronomically large a_k), use the
+  finite-thickness form :func:`independent_resistance` with the per-carrier excesses a_k.
 
 Depleting the carrier that carries the current (largest t_k) raises R, accumulating it lowers R. The
 integral is done in potential space with dx = λ df/sqrt(2g(f)) from the first integral (no mesh), for
@@ -39,7 +41,7 @@ from .firstintegral import dimensionless, g_of_f, softplus
 
 __all__ = ["TRANSPORT_LIMITS", "DEFECTS", "DefectTransport", "arrhenius_diffusivity", "nernst_einstein_conductivity",
            "bulk_defect_concentration", "defect_transport", "excess_resistance", "excess_resistance_layer",
-           "carrier_states"]
+           "carrier_states", "independent_resistance"]
 
 #: The two named transport limits of the excess resistance and of the impedance.
 TRANSPORT_LIMITS = ("local-equilibrium", "independent")
@@ -322,7 +324,9 @@ def excess_resistance(phi0_V, site_density_cm3, defect_energy_eV, permittivity, 
     dict of arrays
         ``R_exc_ohm_cm2`` (chosen limit), ``R_exc_local_equilibrium_ohm_cm2``,
         ``R_exc_independent_ohm_cm2``, ``asymptotic_length_nm`` (independent limit valid for electrolytes
-        much thicker), ``bulk_conductivity_S_cm``, ``conductivity_Li_i_S_cm``, ``conductivity_V_Li_S_cm``,
+        much thicker), ``excess_Li_i_ohm_cm2`` and ``excess_V_Li_ohm_cm2`` (a_k, for
+        :func:`independent_resistance`), ``bulk_conductivity_S_cm``, ``conductivity_Li_i_S_cm``,
+        ``conductivity_V_Li_S_cm``,
         ``transference_Li_i``, ``carrier`` (the defect carrying most of the bulk current),
         ``carrier_state`` (``accumulated``/``depleted``/``none`` at the interface) and
         ``state_Li_i``, ``state_V_Li``.
@@ -356,9 +360,11 @@ def excess_resistance(phi0_V, site_density_cm3, defect_energy_eV, permittivity, 
     major = np.argmax(t, -1)
     return {"R_exc_ohm_cm2": chosen * 1e4, "R_exc_local_equilibrium_ohm_cm2": loc * 1e4,
             "R_exc_independent_ohm_cm2": ind * 1e4, "asymptotic_length_nm": length * 1e9,
+            "excess_Li_i_ohm_cm2": a_k[..., 0] * 1e4, "excess_V_Li_ohm_cm2": a_k[..., 1] * 1e4,
             "bulk_conductivity_S_cm": s_inf.sum(-1) / 100.0, "conductivity_Li_i_S_cm": s_inf[..., 0] / 100.0,
             "conductivity_V_Li_S_cm": s_inf[..., 1] / 100.0, "transference_Li_i": t[..., 0],
-            "carrier": np.asarray(DEFECTS)[major], "carrier_state": np.take_along_axis(states, major[..., None], -1)[..., 0],
+            "carrier": np.asarray(DEFECTS)[major],
+            "carrier_state": np.take_along_axis(states, major[..., None], -1)[..., 0],
             "state_Li_i": states[..., 0], "state_V_Li": states[..., 1]}
 
 
@@ -383,7 +389,8 @@ def excess_resistance_layer(layer, diffusivities_cm2_s=None, transport: str = "l
     dict
         ``R_exc_ohm_cm2``, ``R_exc_local_equilibrium_ohm_cm2``, ``R_exc_independent_ohm_cm2``,
         ``asymptotic_length_nm``, ``bulk_conductivity_S_cm``, ``partial_conductivities_S_cm`` (per species),
-        ``transference`` (per species), ``carrier`` (name) and ``carrier_state``.
+        ``transference`` (per species), ``excess_ohm_cm2`` (a_k per species), ``carrier`` (name) and
+        ``carrier_state``.
     """
     check_transport_limit(transport)
     sp = layer.species
@@ -391,7 +398,8 @@ def excess_resistance_layer(layer, diffusivities_cm2_s=None, transport: str = "l
         [getattr(s, "diffusivity_cm2_s", None) for s in sp.species]
     if len(ds) != len(sp.species):
         raise InputError("give one diffusivity per species")
-    ds = [float(d) if (d is not None and getattr(s, "mobile", True)) else 0.0 for d, s in zip(ds, sp.species, strict=True)]
+    ds = [float(d) if (d is not None and getattr(s, "mobile", True)) else 0.0
+          for d, s in zip(ds, sp.species, strict=True)]
     if not any(d > 0 for d in ds):
         raise InputError("the excess resistance needs a diffusivity > 0 for at least one mobile species")
     psi, w, _ = layer.quadrature(end_fraction)
@@ -413,5 +421,33 @@ def excess_resistance_layer(layer, diffusivities_cm2_s=None, transport: str = "l
     return {"R_exc_ohm_cm2": float(chosen) * 1e4, "R_exc_local_equilibrium_ohm_cm2": loc * 1e4,
             "R_exc_independent_ohm_cm2": float(ind) * 1e4, "asymptotic_length_nm": float(length) * 1e9,
             "bulk_conductivity_S_cm": float(s_inf.sum()) / 100.0,
-            "partial_conductivities_S_cm": dict(zip(names, (s_inf / 100.0).tolist(), strict=True)), "transference": t_all,
+            "partial_conductivities_S_cm": dict(zip(names, (s_inf / 100.0).tolist(), strict=True)),
+            "transference": t_all,
+            "excess_ohm_cm2": dict(zip(names, (a_k * 1e4).tolist(), strict=True)),
             "carrier": names[k], "carrier_state": state}
+
+
+def independent_resistance(thickness_nm, conductivities_S_cm, excesses_ohm_cm2):
+    """DC resistance of an electrolyte with independent carriers: 1/R = Σ_k 1/(L/σ_k,∞ + Σ a_k).
+
+    Parameters
+    ----------
+    thickness_nm : float
+        Electrolyte thickness L, nm.
+    conductivities_S_cm : sequence of float
+        Bulk partial conductivities σ_k,∞, S/cm (0: the carrier does not conduct).
+    excesses_ohm_cm2 : sequence of float
+        Per-carrier excess a_k of the interfaces on its path (the sum over the interfaces), Ω cm².
+
+    Returns
+    -------
+    float
+        R·A in Ω cm² (inf when no carrier conducts).
+    """
+    L = float(thickness_nm) * 1e-7
+    g = 0.0
+    for s, a in zip(conductivities_S_cm, excesses_ohm_cm2, strict=True):
+        if s > 0:
+            with np.errstate(over="ignore", divide="ignore"):
+                g += 1.0 / (L / s + a)
+    return 1.0 / g if g > 0 else float("inf")
