@@ -219,7 +219,7 @@ def impedance(stack, ocv: float, frequencies=None, *, electrodes="blocking", tra
         ``Z_fit_real_ohm_cm2``, ``Z_fit_imag_ohm_cm2`` (circuit), ``kk_residual_real``, ``kk_residual_imag``;
         over ``interface``: ``iface_*`` (left, right, phi0_V, R_exc_ohm_cm2, R_ct_ohm_cm2, C_scl_uF_per_cm2,
         carrier, carrier_state). Attributes: ``R_dc_ohm_cm2`` (inf: blocking), ``R_bulk_ohm_cm2``,
-        ``C_geometric_uF_per_cm2``, ``ocv_V``, ``electrodes``, ``transport``, ``temperature_K``,
+        ``C_geometric_uF_per_cm2``, ``ocv_V``, ``electrodes`` ("left/right"), ``transport``, ``temperature_K``,
         ``electrolyte``, ``thickness_nm``, ``kk_max_residual``, ``circuit`` (JSON text), ``notes``.
     """
     ifaces = cell_interfaces(stack, ocv, transport=transport, kinetics=kinetics, carrier_split=carrier_split,
@@ -249,7 +249,7 @@ def _dataset(stack, ocv, sp, ifaces, kinds, tr, R_bulk, C_geo, fit):
         notes.append("blocking electrodes: no DC current (R_dc is infinite)")
     data = {"Z_real_ohm_cm2": ("frequency", Z.real), "Z_imag_ohm_cm2": ("frequency", Z.imag)}
     attrs = {"R_dc_ohm_cm2": float(sp.R_dc_ohm_cm2), "R_bulk_ohm_cm2": float(R_bulk),
-             "C_geometric_uF_per_cm2": float(C_geo * 1e6), "ocv_V": float(ocv), "electrodes": list(kinds),
+             "C_geometric_uF_per_cm2": float(C_geo * 1e6), "ocv_V": float(ocv), "electrodes": "/".join(kinds),
              "transport": sp.parameters["transport"], "temperature_K": float(stack.temperature_K),
              "electrolyte": stack.electrolyte.material.name, "thickness_nm": float(stack.electrolyte.thickness_nm),
              "mesh_nodes": sp.parameters["nodes"], "richardson": int(sp.parameters["richardson"]),
@@ -312,7 +312,8 @@ def to_json(ds: xr.Dataset) -> dict:
     return {"frequency_Hz": ds["frequency"].values.tolist(), "Z_real_ohm_cm2": ds["Z_real_ohm_cm2"].values.tolist(),
             "Z_imag_ohm_cm2": ds["Z_imag_ohm_cm2"].values.tolist(), "R_dc_ohm_cm2": fl(a["R_dc_ohm_cm2"]),
             "R_bulk_ohm_cm2": fl(a["R_bulk_ohm_cm2"]), "C_geometric_uF_per_cm2": fl(a["C_geometric_uF_per_cm2"]),
-            "interfaces": ifaces, "ocv_V": a["ocv_V"], "electrodes": list(a["electrodes"]), "transport": a["transport"],
+            "interfaces": ifaces, "ocv_V": a["ocv_V"], "electrodes": str(a["electrodes"]).split("/"),
+            "transport": a["transport"],
             "temperature_K": a["temperature_K"], "kk_max_residual": fl(a.get("kk_max_residual", np.nan)),
             "circuit": json.loads(a["circuit"]) if "circuit" in a else None,
             "notes": [n for n in a.get("notes", "").split("\n") if n]}

@@ -130,8 +130,9 @@ def _contact(ds, dev, side, rails, kinds, node_name, phi_dc):
     for r in rails:
         ds.contact_node_model(device=dev, contact=side, name=f"{side}_phi:{r}", equation="0")
     kw = {"circuit_node": node_name} if left else {}
+    # the electrode's charge: the displacement at the contact minus the ionic charge of the contact's half box
     ds.contact_equation(device=dev, contact=side, name="PoissonEquation", node_model=f"{side}_phi",
-                        edge_charge_model="DField", **kw)
+                        edge_charge_model="DField", node_charge_model="negrho", **kw)
     for r in rails:
         kind = kinds.get(r, "free")
         if kind == "free":

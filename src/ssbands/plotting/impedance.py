@@ -123,8 +123,7 @@ def impedance_figure(ds: xr.Dataset, path: str | Path | None = None, *, data=Non
     bode(ds, (a1, fig.add_subplot(gs[1, 1], sharex=a1)), data=data)
     a = ds.attrs
     if title is None and "electrolyte" in a:
-        el = a.get("electrodes", "")
-        el = "/".join(el) if isinstance(el, (list, tuple, np.ndarray)) else str(el)
+        el = str(a.get("electrodes", ""))
         title = (f"{a['electrolyte']} ({a.get('thickness_nm', float('nan')):g} nm), "
                  f"OCV {a.get('ocv_V', float('nan')):g} V, "
                  f"{el} electrodes, {a.get('transport', '')}")
