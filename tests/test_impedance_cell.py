@@ -9,7 +9,8 @@ import pytest
 
 from ssbands.cell import fuller2021_stack
 from ssbands.errors import InputError
-from ssbands.impedance import (cell_interfaces, cell_model, fit_parameters, impedance, read_eis_csv, to_json)
+from ssbands.impedance import (cell_interfaces, cell_model, fit_parameters, impedance, interface_steps, read_eis_csv,
+                               to_json)
 from ssbands.impedance.data import EISData
 
 STACK = fuller2021_stack()
@@ -130,3 +131,13 @@ def test_figure(tmp_path, blocking):
                 (blocking["Z_real_ohm_cm2"].values + 1j * blocking["Z_imag_ohm_cm2"].values)[::10])
     out = impedance_figure(blocking, tmp_path / "nyq.png", data=d)
     assert out.exists() and out.stat().st_size > 10_000
+
+
+def test_interface_steps_are_the_cell_solve_steps():
+    from dataclasses import replace
+
+    from ssbands.cell import ReadOnlyMapping, solve
+
+    st = replace(STACK, dipoles=ReadOnlyMapping({("LixSi", "LiPON"): 0.12, ("LiPON", "LixCoO2"): -0.05}))
+    for v in (0.0, 1.3, 3.75):
+        np.testing.assert_allclose(interface_steps(st, v), solve(st, v)["iface_phi0_V"].values, rtol=0, atol=1e-14)

@@ -14,14 +14,12 @@ and the differential capacitance C_SCL of the layer from the first integral.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import xarray as xr
 
 from .. import interface as ifc
 from .._version import __version__
-from ..errors import ApproximationWarning, InputError
+from ..errors import InputError
 from ..scl.finite import Region
 from ..scl.firstintegral import first_integral
 from ..scl.kinetics import charge_transfer
@@ -32,22 +30,50 @@ from .kk import lin_kk
 from .linear import BC_KINDS, ElectrodeBC
 from .model import frequency_grid, spectrum
 
-__all__ = ["cell_interfaces", "impedance", "to_json"]
+__all__ = ["cell_interfaces", "impedance", "interface_steps", "to_json"]
 
 SCL_FIELDS = ("site_density_cm3", "defect_energy_eV", "permittivity", "alpha")
 
 
-def _steps(stack, ocv: float, library):
-    """φ0 of the (anode, cathode) interfaces at one OCV, V."""
-    from ..cell import electrode_state, solve_arrays
+def interface_steps(stack, ocv: float, library=None) -> np.ndarray:
+    """Steps φ0 (V) of the (anode, cathode) interfaces of a cell at one OCV.
+
+    The same interface kernel as the cell solve (:func:`ssbands.interface.interface_step` with the electrode
+    potentials from Li conservation, their work functions at their Li contents and the stack's dipoles),
+    without building the band-diagram profile.
+
+    Parameters
+    ----------
+    stack : ssbands.cell.Stack
+        The cell.
+    ocv : float
+        Open-circuit voltage, V.
+    library : Library, optional
+        Source of Φ_Li (default: the built-in library).
+
+    Returns
+    -------
+    ndarray, shape (2,)
+        φ0 of the anode|electrolyte and electrolyte|cathode interfaces, V.
+    """
+    from ..cell import electrode_state
     from ..materials import load_library
+    from ..thermo import work_function, work_function_depends_on_li
 
     lib = library if library is not None else load_library()
     st = electrode_state(stack, ocv=[float(ocv)])
-    with warnings.catch_warnings():  # the finite solve below replaces the superposed profiles
-        warnings.simplefilter("ignore", ApproximationWarning)
-        arrays = solve_arrays(stack, st, ifc.phi_li(lib))
-    return np.asarray(arrays.interfaces["phi0_V"][0], float)
+    names = [ly.name for ly in stack.layers]
+    ia, ie, ic = (stack.index(r) for r in ("anode", "electrolyte", "cathode"))
+
+    def wf(layer, x):
+        m = layer.material
+        return float(work_function(m, x)[0]) if work_function_depends_on_li(m) else float(work_function(m))
+
+    phi0_li = float(stack.electrolyte.material.get("phi0_li_V", "the electrolyte's vacuum level (ionic work function)"))
+    phi_m = np.array([wf(stack.layers[ia], st.x_anode), wf(stack.layers[ic], st.x_cathode)])
+    U = np.array([st.U_anode[0], st.U_cathode[0]])
+    dip = np.array([stack.dipole(names[ia], names[ie]), stack.dipole(names[ie], names[ic])])
+    return np.asarray(ifc.interface_step(phi0_li, phi_m, ifc.phi_li(lib), U, dip), float)
 
 
 def _kinetics_pair(kinetics):
@@ -98,7 +124,7 @@ def cell_interfaces(stack, ocv: float, *, transport: str = "local-equilibrium", 
     T = stack.temperature_K
     pars = [se.get(k, "the interface descriptors") for k in SCL_FIELDS]
     tr = defect_transport(se, T, carrier_split=carrier_split, diffusivities_cm2_s=diffusivities_cm2_s)
-    phi0 = _steps(stack, ocv, library)
+    phi0 = interface_steps(stack, ocv, library)
     ex = excess_resistance(phi0, *pars, T, diffusivity_Li_i_cm2_s=tr.diffusivity_Li_i_cm2_s,
                            diffusivity_V_Li_cm2_s=tr.diffusivity_V_Li_cm2_s, transport=transport)
     cs = first_integral(phi0, *pars, T).capacitance_uF_per_cm2
