@@ -26,13 +26,13 @@ from _common import cpu_model, pin_one_core, time_runs  # noqa: E402
 def setup(electrodes):
     from ssbands.cell import fuller2021_stack
     from ssbands.impedance import ElectrodeBC, build_network, cell_interfaces, impedance_mesh
-    from ssbands.impedance.cell import _electrolyte_region
+    from ssbands.impedance.cell import electrolyte_region
     from ssbands.scl.finite import solve_stack
     from ssbands.scl.transport import defect_transport
 
     st = fuller2021_stack()
     ifs = cell_interfaces(st, 3.75)
-    reg = _electrolyte_region(st, defect_transport(st.electrolyte.material, 300.0))
+    reg = electrolyte_region(st, defect_transport(st.electrolyte.material, 300.0))
     pl, pr = -ifs[0]["phi0_V"], -ifs[1]["phi0_V"]
     sol = solve_stack([reg], pl, pr, mesh_nm=impedance_mesh([reg], pl, pr), richardson=False)
     bc = ElectrodeBC(electrodes)

@@ -23,6 +23,7 @@ ORDER = [
     ("kpfm", "KPFM data processing (issue: KPFM data)"),
     ("kpfm_fit", "KPFM model fit (issue: KPFM data)"),
     ("screening", "Screening at scale (issue: screening)"),
+    ("impedance", "Impedance spectra (issue: interface resistance and impedance)"),
 ]
 
 

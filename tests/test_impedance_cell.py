@@ -9,8 +9,15 @@ import pytest
 
 from ssbands.cell import fuller2021_stack
 from ssbands.errors import InputError
-from ssbands.impedance import (cell_interfaces, cell_model, fit_parameters, impedance, interface_steps, read_eis_csv,
-                               to_json)
+from ssbands.impedance import (
+    cell_interfaces,
+    cell_model,
+    fit_parameters,
+    impedance,
+    interface_steps,
+    read_eis_csv,
+    to_json,
+)
 from ssbands.impedance.data import EISData
 
 STACK = fuller2021_stack()

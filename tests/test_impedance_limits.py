@@ -61,11 +61,11 @@ def test_macdonald_unequal_diffusivities(transport):
 
 def lipon_regions(ocv, split=None):
     """The LiPON electrolyte of the thin-film cell at an OCV (both space-charge layers) and its interfaces."""
-    from ssbands.impedance.cell import _electrolyte_region  # noqa: PLC2701 - test of the cell's own region
+    from ssbands.impedance.cell import electrolyte_region
     from ssbands.scl.transport import defect_transport
 
     ifs = cell_interfaces(STACK, ocv, carrier_split=split)
-    reg = _electrolyte_region(STACK, defect_transport(STACK.electrolyte.material, T, carrier_split=split))
+    reg = electrolyte_region(STACK, defect_transport(STACK.electrolyte.material, T, carrier_split=split))
     return reg, ifs, (-ifs[0]["phi0_V"], -ifs[1]["phi0_V"])
 
 
@@ -128,7 +128,8 @@ def test_dc_limit_independent_carriers(split):
     s = spectrum([reg], pl, pr, [1e-3], left=REV, right=REV, transport="independent", richardson=True)
     sp = reg.species.species
     ex = excess_resistance(np.array([ifs[0]["phi0_V"], ifs[1]["phi0_V"]]), 3.957e22, 0.275, 7.3, 0.1, T,
-                           diffusivity_Li_i_cm2_s=sp[0].diffusivity_cm2_s, diffusivity_V_Li_cm2_s=sp[1].diffusivity_cm2_s)
+                           diffusivity_Li_i_cm2_s=sp[0].diffusivity_cm2_s,
+                           diffusivity_V_Li_cm2_s=sp[1].diffusivity_cm2_s)
     sig = (ex["conductivity_Li_i_S_cm"][0], ex["conductivity_V_Li_S_cm"][0])
     a = (ex["excess_Li_i_ohm_cm2"].sum(), ex["excess_V_Li_ohm_cm2"].sum())
     assert s.R_dc_ohm_cm2 == pytest.approx(independent_resistance(1000.0, sig, a), rel=1e-6)
@@ -137,7 +138,8 @@ def test_dc_limit_independent_carriers(split):
 def test_dc_limit_butler_volmer_adds_the_charge_transfer_resistances():
     reg, ifs, (pl, pr) = lipon_regions(0.5)
     rev = spectrum([reg], pl, pr, [1e-3], left=REV, right=REV)
-    bv = spectrum([reg], pl, pr, [1e-3], left=ElectrodeBC("butler-volmer", 40.0), right=ElectrodeBC("butler-volmer", 7.0))
+    bv = spectrum([reg], pl, pr, [1e-3], left=ElectrodeBC("butler-volmer", 40.0),
+                  right=ElectrodeBC("butler-volmer", 7.0))
     assert bv.R_dc_ohm_cm2 == pytest.approx(rev.R_dc_ohm_cm2 + 47.0, rel=1e-12)
     assert bv.Z_ohm_cm2[0].real == pytest.approx(bv.R_dc_ohm_cm2, rel=1e-7)
 
@@ -183,8 +185,8 @@ def test_electrons_conduct_through_ohmic_contacts():
     assert lin_kk(s.frequency_Hz, s.Z_ohm_cm2).max_residual < 1e-3
 
 
-CASES = [(el, tr, ocv) for el in ("blocking", "reversible", "butler-volmer") for tr in ("local-equilibrium", "independent")
-         for ocv in (0.5, 3.75)]
+CASES = [(el, tr, ocv) for el in ("blocking", "reversible", "butler-volmer")
+         for tr in ("local-equilibrium", "independent") for ocv in (0.5, 3.75)]
 
 
 @pytest.mark.parametrize("electrodes,transport,ocv", CASES)

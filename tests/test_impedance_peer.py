@@ -18,7 +18,7 @@ import scipy.linalg as sl
 
 from ssbands.cell import fuller2021_stack
 from ssbands.impedance import ElectrodeBC, build_network, cell_interfaces, impedance_mesh
-from ssbands.impedance.cell import _electrolyte_region  # noqa: PLC2701 - the cell's own region
+from ssbands.impedance.cell import electrolyte_region
 from ssbands.scl.finite import solve_stack
 from ssbands.scl.peers import import_devsim
 from ssbands.scl.transport import defect_transport
@@ -36,7 +36,7 @@ def _devsim():
 
 def problem(ocv, mesh_options):
     ifs = cell_interfaces(STACK, ocv)
-    reg = _electrolyte_region(STACK, defect_transport(STACK.electrolyte.material, 300.0))
+    reg = electrolyte_region(STACK, defect_transport(STACK.electrolyte.material, 300.0))
     pl, pr = -ifs[0]["phi0_V"], -ifs[1]["phi0_V"]
     mesh = impedance_mesh([reg], pl, pr, **mesh_options)
     return solve_stack([reg], pl, pr, mesh_nm=mesh, richardson=False)

@@ -10,9 +10,17 @@ from ssbands.constants import E_CHARGE, EPS0, kT_eV
 from ssbands.errors import InputError, UnknownParameterError
 from ssbands.materials import load_library
 from ssbands.scl.species import ChargedSpecies, Electrons, GeneralLayer, SpeciesSet
-from ssbands.scl.transport import (DEFECTS, arrhenius_diffusivity, bulk_defect_concentration, carrier_states,
-                                   defect_transport, excess_resistance, excess_resistance_layer,
-                                   independent_resistance, nernst_einstein_conductivity)
+from ssbands.scl.transport import (
+    DEFECTS,
+    arrhenius_diffusivity,
+    bulk_defect_concentration,
+    carrier_states,
+    defect_transport,
+    excess_resistance,
+    excess_resistance_layer,
+    independent_resistance,
+    nernst_einstein_conductivity,
+)
 
 T = 300.0
 KT = kT_eV(T)
@@ -74,7 +82,8 @@ def test_one_mobile_carrier_against_frozen_background(u0):
     c = 1e24
     lam = np.sqrt(7.3 * EPS0 * KT / (E_CHARGE * c))
     s_inf = E_CHARGE * 1e-13 * c / KT
-    exact, _ = quad(lambda u: (np.expm1(u)) / np.sqrt(2 * (u - 1 + np.exp(-u))), 0, u0, epsabs=0, epsrel=1e-13, limit=200)
+    exact, _ = quad(lambda u: (np.expm1(u)) / np.sqrt(2 * (u - 1 + np.exp(-u))), 0, u0, epsabs=0, epsrel=1e-13,
+                    limit=200)
     assert r["R_exc_ohm_cm2"] == pytest.approx(exact * lam / s_inf * 1e4, rel=1e-6)
     assert r["carrier"] == "Li+" and r["carrier_state"] == "depleted"
     if u0 > 10:

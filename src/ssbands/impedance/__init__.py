@@ -10,7 +10,7 @@
 * :mod:`.peers` — DEVSIM small-signal AC of the same problem (tests and benchmarks only).
 """
 
-from .cell import cell_interfaces, impedance, interface_steps, to_json
+from .cell import cell_interfaces, electrolyte_region, impedance, interface_steps, to_json
 from .circuit import CircuitFit, Element, circuit_impedance, fit_circuit
 from .data import CELL_PARAMETERS, EISData, ParameterFit, cell_model, fit_parameters, read_eis_csv
 from .kk import LinKKResult, lin_kk
@@ -18,7 +18,8 @@ from .linear import BC_KINDS, ElectrodeBC, PNPNetwork, build_network
 from .model import Spectrum, frequency_grid, impedance_mesh, spectrum
 
 __all__ = [
-    "impedance", "to_json", "cell_interfaces", "interface_steps", "spectrum", "Spectrum", "frequency_grid", "impedance_mesh",
+    "impedance", "to_json", "cell_interfaces", "interface_steps", "electrolyte_region", "spectrum", "Spectrum",
+    "frequency_grid", "impedance_mesh",
     "ElectrodeBC", "BC_KINDS", "PNPNetwork", "build_network", "Element", "CircuitFit", "circuit_impedance",
     "fit_circuit", "LinKKResult", "lin_kk", "EISData", "ParameterFit", "read_eis_csv", "fit_parameters",
     "cell_model", "CELL_PARAMETERS",

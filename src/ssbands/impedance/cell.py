@@ -30,7 +30,7 @@ from .kk import lin_kk
 from .linear import BC_KINDS, ElectrodeBC
 from .model import frequency_grid, spectrum
 
-__all__ = ["cell_interfaces", "impedance", "interface_steps", "to_json"]
+__all__ = ["cell_interfaces", "electrolyte_region", "impedance", "interface_steps", "to_json"]
 
 SCL_FIELDS = ("site_density_cm3", "defect_energy_eV", "permittivity", "alpha")
 
@@ -153,7 +153,21 @@ def cell_interfaces(stack, ocv: float, *, transport: str = "local-equilibrium", 
     return out
 
 
-def _electrolyte_region(stack, tr) -> Region:
+def electrolyte_region(stack, tr) -> Region:
+    """The cell's electrolyte as a finite-solver region: the two-defect model with each defect's diffusivity.
+
+    Parameters
+    ----------
+    stack : ssbands.cell.Stack
+        The cell.
+    tr : ssbands.scl.transport.DefectTransport
+        Diffusivities of Li_i⁺ and V_Li⁻ (cm²/s; 0: immobile).
+
+    Returns
+    -------
+    ssbands.scl.finite.Region
+        Named after the electrolyte layer, its thickness (nm), bulk potential 0 V.
+    """
     se = stack.electrolyte
     N, E, eps, al = (se.material.get(k, "the impedance") for k in SCL_FIELDS)
     sp = SpeciesSet((ChargedSpecies("Li_i+", +1, N, E, al, diffusivity_cm2_s=tr.diffusivity_Li_i_cm2_s or None),
@@ -253,7 +267,7 @@ def impedance(stack, ocv: float, frequencies=None, *, electrodes="blocking", tra
     se = stack.electrolyte.material
     tr = defect_transport(se, stack.temperature_K, carrier_split=carrier_split,
                           diffusivities_cm2_s=diffusivities_cm2_s)
-    reg = _electrolyte_region(stack, tr)
+    reg = electrolyte_region(stack, tr)
     bcs, kinds = _bcs(electrodes, ifaces, _kinetics_pair(kinetics))
     sig = sum(float(s.concentration(0.0, stack.temperature_K)) * 1e6 * (s.diffusivity_cm2_s or 0.0) * 1e-4
               for s in reg.species.species) * 1.602176634e-19 / reg.species.kt  # S/m
