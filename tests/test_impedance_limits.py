@@ -200,3 +200,20 @@ def test_every_spectrum_passes_lin_kk(electrodes, transport, ocv):
     # the test has teeth: a spectrum with a real part that violates Kramers–Kronig fails it
     broken = Z + 0.05 * np.abs(Z) * np.exp(-np.log10(f / np.sqrt(f[0] * f[-1])) ** 2)
     assert lin_kk(f, broken).max_residual > 5e-3
+
+
+def test_interlayer_stack_two_regions():
+    """Li | LiF (10 nm) | LiPON (300 nm) | electrode: the carriers cross the junction (the same species names
+    continue), the spectrum is Kramers–Kronig consistent and its DC limit is the network's own."""
+    def two_defect(N, E, eps, Dp, Dm):
+        return SpeciesSet((ChargedSpecies("Li_i+", 1, N, E, 0.1, diffusivity_cm2_s=Dp),
+                           ChargedSpecies("V_Li-", -1, N, E, 0.1, diffusivity_cm2_s=Dm)), eps, T)
+
+    regs = [Region("LiF", 10.0, two_defect(5.98412e22, 0.9733510, 9.0, 1e-9, 1e-9), 1.916),
+            Region("LiPON", 300.0, two_defect(3.957e22, 0.275, 7.3, 1e-9, 1e-7), 1.24)]
+    f = np.geomspace(1e-2, 1e10, 150)
+    for transport in ("local-equilibrium", "independent"):
+        s = spectrum(regs, 0.0, 1.24, f, left=REV, right=REV, transport=transport)
+        assert lin_kk(f, s.Z_ohm_cm2).max_residual < 1e-3
+        assert s.network.solve([1e-9])[0] * 1e4 == pytest.approx(s.R_dc_ohm_cm2, rel=1e-8)
+        assert np.isfinite(s.R_dc_ohm_cm2) and s.R_dc_ohm_cm2 > 0
