@@ -14,9 +14,12 @@ MODULES = [
     "ssbands.cell.stack", "ssbands.cell.state", "ssbands.cell.electrolyte", "ssbands.cell.solve",
     "ssbands.cell.summary",
     "ssbands.profile", "ssbands.plotting", "ssbands.scl.firstintegral", "ssbands.scl.species",
-    "ssbands.scl.finite", "ssbands.scl.approx", "ssbands.scl.interlayer", "ssbands.scl.resistance", "ssbands.defects",
+    "ssbands.scl.finite", "ssbands.scl.approx", "ssbands.scl.interlayer", "ssbands.scl.resistance",
+    "ssbands.scl.transport", "ssbands.scl.kinetics", "ssbands.defects",
     "ssbands.kpfm.forward", "ssbands.kpfm.io", "ssbands.kpfm.processing", "ssbands.kpfm.spectroscopy",
-    "ssbands.kpfm.series", "ssbands.kpfm.fit", "ssbands.screening",
+    "ssbands.kpfm.series", "ssbands.kpfm.fit", "ssbands.screening", "ssbands.impedance",
+    "ssbands.impedance.linear", "ssbands.impedance.model", "ssbands.impedance.circuit", "ssbands.impedance.kk",
+    "ssbands.impedance.data", "ssbands.plotting.impedance",
 ]
 
 

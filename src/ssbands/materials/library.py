@@ -66,6 +66,14 @@ _FIELDS: dict[str, dict[str, tuple[str, str, str | None]]] = {
         "diffusivity_cm2_s": ("Li defect diffusivity", "cm^2/s", _POS),
         "defect_model": ("defect-model file (the YAML `ssbands fermi` reads, species with their Li stoichiometry) "
                          "from which the cell solve takes the electrolyte bulk and its layers", "", "path"),
+        "diffusivity_Li_i_cm2_s": ("diffusivity of the Li interstitial Li_i+ at 300 K", "cm^2/s", _POS),
+        "diffusivity_V_Li_cm2_s": ("diffusivity of the Li vacancy V_Li- at 300 K", "cm^2/s", _POS),
+        "migration_barrier_Li_i_eV": ("migration barrier E_m of Li_i+ (D = D0 exp(-E_m/kT))", "eV", "nonneg"),
+        "migration_barrier_V_Li_eV": ("migration barrier E_m of V_Li- (D = D0 exp(-E_m/kT))", "eV", "nonneg"),
+        "diffusivity_prefactor_Li_i_cm2_s": ("prefactor D0 of the Li_i+ diffusivity", "cm^2/s", _POS),
+        "diffusivity_prefactor_V_Li_cm2_s": ("prefactor D0 of the V_Li- diffusivity", "cm^2/s", _POS),
+        "conductivity_fraction_Li_i": ("carrier split: fraction of the bulk ionic conductivity at 300 K carried "
+                                       "by Li_i+ (the rest by V_Li-)", "", "unit"),
     },
 }
 _META = {"kind", "description"}
@@ -399,6 +407,8 @@ def _validate_value(where: str, check: str | None, v: Any) -> Any:
         raise InputError(f"{where}: must be >= 0, got {v!r} (a negative band gap or energy is not physical)")
     if check == "fraction" and not 0 < x <= 1:
         raise InputError(f"{where}: must be in (0, 1], got {v!r}")
+    if check == "unit" and not 0 <= x <= 1:
+        raise InputError(f"{where}: must be in [0, 1], got {v!r}")
     return x
 
 
