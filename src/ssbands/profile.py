@@ -31,7 +31,7 @@ import os
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
 import numpy as np
 import xarray as xr
@@ -140,7 +140,8 @@ class ProfileAccessor:
 
     def _table(self, prefix: str, dim: str | None, new_dim: str | None) -> xr.Dataset:
         ds = self._ds
-        names = [v for v in ds.data_vars if v.startswith(prefix) and (dim is None or dim in ds[v].dims)]
+        var_names = cast("list[str]", list(ds.data_vars))  # a Profile names its variables by str
+        names = [v for v in var_names if v.startswith(prefix) and (dim is None or dim in ds[v].dims)]
         if not names:
             raise InputError(f"this Profile has no {prefix.rstrip('_') or 'state'} table")
         out = ds[names].rename({v: v[len(prefix):] for v in names})
@@ -258,7 +259,7 @@ def validate_profile(ds: xr.Dataset) -> xr.Dataset:
     return ds
 
 
-def _netcdf_engine() -> str:
+def _netcdf_engine() -> Literal["netcdf4", "h5netcdf", "scipy"]:
     """netCDF4 or h5netcdf (+h5py) when installed, else scipy's NetCDF3 writer (always available)."""
     import importlib.util
 

@@ -138,7 +138,10 @@ def compile_arrays(system) -> dict:
                 elif cs.charge < 0:
                     fixed_neg -= cs.charge * v
             elif s.fixed_concentration_cm3 is not None:
-                fq.append(cs.charge), fg.append(math.log(cs.degeneracy)), fe.append(cs.energy), fc.append(col)
+                fq.append(cs.charge)
+                fg.append(math.log(cs.degeneracy))
+                fe.append(cs.energy)
+                fc.append(col)
             else:
                 var_q.append(cs.charge)
                 var_logNg.append(math.log(N * cs.degeneracy))

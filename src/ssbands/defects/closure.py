@@ -17,6 +17,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -123,8 +124,8 @@ def extrinsic_mu_li_from_defects(system: DefectSystem, mu_li_eV: float, *, tempe
     ExtrinsicFermiLevel
     """
     T = number("extrinsic_mu_li_from_defects", "temperature_K", temperature_K, positive=True)
-    Ts = T if synthesis_temperature_K is None else number("extrinsic_mu_li_from_defects",
-                                                        "synthesis_temperature_K", synthesis_temperature_K, positive=True)
+    Ts = T if synthesis_temperature_K is None else number(
+        "extrinsic_mu_li_from_defects", "synthesis_temperature_K", synthesis_temperature_K, positive=True)
     mu_li = number("extrinsic_mu_li_from_defects", "mu_li_eV", mu_li_eV)
     li_sp = [s for s in system.species if s.stoichiometry.get(element, 0) != 0
              and any(not c.is_fixed for c in s.charge_states)]
@@ -161,8 +162,9 @@ def _implied_mu(system: DefectSystem, sol: FermiSolution, li_species: str, eleme
     for c in sp.charge_states:
         if c.is_fixed:
             continue
-        e_form = c.energy + c.charge * sol.fermi_level_eV - sum(n * mu_other.get(el, 0.0)
-                                                                 for el, n in sp.stoichiometry.items() if el != element)
+        # an equilibrated (not fixed) charge state always has an energy (ChargeState checks it)
+        e_form = cast(float, c.energy) + c.charge * sol.fermi_level_eV - sum(
+            n * mu_other.get(el, 0.0) for el, n in sp.stoichiometry.items() if el != element)
         terms.append(math.log(N * c.degeneracy) - e_form / kt_)
         c_var += sol.concentrations_cm3[li_species][c.charge]
     if not c_var > 0:
@@ -204,6 +206,7 @@ def mu_li_from_defect_table(raw, temperature_K: float, source: str) -> tuple[flo
     r = extrinsic_mu_li_from_defects(system, float(raw["synthesis_mu_li_eV"]), temperature_K=temperature_K,
                                      synthesis_temperature_K=raw.get("synthesis_temperature_K"),
                                      quench=raw.get("quench"), li_species=raw.get("li_species"))
+    ts_note = ", T_s " + str(raw["synthesis_temperature_K"]) + " K" if raw.get("synthesis_temperature_K") else ""
     return float(r.mu_li_eV), (f"defect model {path} (synthesis mu_Li {raw['synthesis_mu_li_eV']} eV"
-                               f"{', T_s ' + str(raw['synthesis_temperature_K']) + ' K' if raw.get('synthesis_temperature_K') else ''};"
+                               f"{ts_note};"
                                f" E_F = {r.fermi_level_eV:.4f} eV above the VBM)")

@@ -45,7 +45,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -503,8 +503,10 @@ def read_pfd_solution_yaml(path_or_data, *, ionization_potential_eV: float | Non
         extra={"phi_target_V": float(data["phi_target"])} if data.get("phi_target") is not None else {})
     system = None
     if None not in (ionization_potential_eV, phi_li_eV, band_gap_eV):
-        system = frenkel_system(layer.site_density_cm3, layer.defect_energy_eV, layer.phi0_li_V,
-                                ionization_potential_eV, phi_li_eV, band_gap_eV, temperature_K=layer.temperature_K,
+        # the three are floats here; phi0 is a required PFD_solution key (never None)
+        system = frenkel_system(layer.site_density_cm3, layer.defect_energy_eV, cast(float, layer.phi0_li_V),
+                                cast(float, ionization_potential_eV), cast(float, phi_li_eV),
+                                cast(float, band_gap_eV), temperature_K=layer.temperature_K,
                                 electron_mass=electron_mass, hole_mass=hole_mass, source=w)
     return DefectModelInput(source=w, format="PFD_solution", system=system, band_gap_eV=band_gap_eV,
                             ionization_potential_eV=ionization_potential_eV, layer=layer)

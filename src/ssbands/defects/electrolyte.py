@@ -46,7 +46,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -151,7 +151,7 @@ def _carrier_derivatives(system: DefectSystem, E, T):
         dn = np.exp(np.log(nc) + log_fermi_dirac_minus_half((E - bands.band_gap_eV) / kt))
         dp = np.exp(np.log(nv) + log_fermi_dirac_minus_half(-E / kt))
         return dn, dp
-    scale = CM3_PER_A3 / system.volume_A3
+    scale = CM3_PER_A3 / cast(float, system.volume_A3)  # a tabulated DOS needs the cell volume (checked)
     Eh, ah, Ee, ae = bands.band_weights()
     return (_tabulated_derivative(Ee, ae * scale, E, kt, +1.0),
             _tabulated_derivative(Eh, ah * scale, E, kt, -1.0))
@@ -463,7 +463,7 @@ def _band_species(system: DefectSystem, eps: float, T: float, statistics: str):
         nv = float(effective_density_of_states_cm3(T, bands.hole_mass))
         return Electrons(gap - eps, nc, statistics), Holes(eps, nv, statistics)
     # tabulated DOS: the Boltzmann-equivalent effective densities of states (exact when non-degenerate)
-    scale = CM3_PER_A3 / system.volume_A3
+    scale = CM3_PER_A3 / cast(float, system.volume_A3)  # a tabulated DOS needs the cell volume (checked)
     Eh, ah, Ee, ae = bands.band_weights()
     kh, ke = ah > 0, ae > 0
     nv = float(np.exp(log_sum_exp(np.log(ah[kh] * scale) + Eh[kh] / kt, axis=-1)))
@@ -474,7 +474,7 @@ def _band_species(system: DefectSystem, eps: float, T: float, statistics: str):
 def _species_at(system: DefectSystem, sol, eps: float, mu: Mapping[str, float], T: float, alpha: float):
     """The charged defect species of the layer with their energies at the bulk state (ε_F = ``eps``, eV)."""
     kt = K_B_EV * T
-    out = []
+    out: list[ChargedSpecies | FrozenChargeState] = []
     for s in system.species:
         frozen = [c for c in s.charge_states if not c.is_fixed and s.fixed_concentration_cm3 is not None]
         for cs in s.charge_states:
@@ -485,7 +485,9 @@ def _species_at(system: DefectSystem, sol, eps: float, mu: Mapping[str, float], 
                 out.append(ChargedSpecies(name, cs.charge, mobile=False, concentration_cm3=cs.fixed_concentration_cm3))
             elif s.fixed_concentration_cm3 is None:
                 dh = float(s.formation_energy(cs.charge, eps, mu)) - kt * float(np.log(cs.degeneracy))
-                out.append(ChargedSpecies(name, cs.charge, float(system.site_density_cm3(s)), dh, float(alpha)))
+                # an equilibrated state of a species without a fixed total has a site density (checked)
+                n_sites = cast(float, system.site_density_cm3(s))
+                out.append(ChargedSpecies(name, cs.charge, float(n_sites), dh, float(alpha)))
         if frozen and any(c.charge != 0 for c in frozen):
             total = sum(sol.concentrations_cm3[s.name][c.charge] for c in frozen)
             qs = tuple(float(c.charge) for c in frozen)

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from ..constants import K_B_EV
 from ..errors import InputError
@@ -205,7 +205,8 @@ def two_defect_parameters(system: DefectSystem, ionization_potential_eV: float |
         other = sum(n * float(mu.get(el, 0.0)) for el, n in s.stoichiometry.items() if el != element)
         return cs.energy - kt * math.log(cs.degeneracy) - other
 
-    ni, nv = system.site_density_cm3(si), system.site_density_cm3(sv)
+    # equilibrated charge states need a site density (DefectSpecies checks it): never None here
+    ni, nv = cast(float, system.site_density_cm3(si)), cast(float, system.site_density_cm3(sv))
     ai, av = a(si, ci), a(sv, cv)
     delta = 0.5 * (av - ai) + 0.5 * kt * math.log(ni / nv)
     phi0 = None if ip is None or phi_li is None else phi_li - ip + delta

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -55,7 +55,8 @@ def _read_totdos(path: Path, where: str):
 def _volume_from_unitcell(path: Path, where: str) -> float:
     """Cell volume (Å³) of an SC-Fermi ``unitcell.dat`` (scale factor, then three lattice vectors)."""
     try:
-        lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+        lines = [ln for ln in path.read_text(encoding="utf-8").splitlines()
+                 if ln.strip() and not ln.lstrip().startswith("#")]
         factor = float(lines[0].split()[0])
         lat = np.array([[float(v) for v in ln.split()[:3]] for ln in lines[1:4]]) * factor
         vol = abs(float(np.linalg.det(lat)))
@@ -88,7 +89,9 @@ def _parabolic_bands(data, bands_spec, gap: float, w: str) -> ParabolicBands:
     if "dos" in data or "edos" in data:
         raise InputError(f"{w}: give either 'bands' (parabolic) or 'dos'/'edos', not both")
     try:
-        return ParabolicBands(gap, bands_spec.get("electron_mass"), bands_spec.get("hole_mass"))
+        # a missing mass (None) is refused with an InputError by ParabolicBands.__post_init__
+        return ParabolicBands(gap, cast(float, bands_spec.get("electron_mass")),
+                              cast(float, bands_spec.get("hole_mass")))
     except InputError as exc:
         raise _prefixed(w, exc) from None
 
@@ -285,7 +288,7 @@ def system_fields_from_yaml(path: str | Path, *, dos_file: str | Path | None = N
 def _sc_fermi_species(lines: list[str], frozen: bool, w: str) -> dict[str, dict]:
     """The defect blocks of input-fermi.dat (and its frozen sections), consuming ``lines``."""
     nd = int(lines.pop(0).split()[0])
-    species = {}
+    species: dict[str, dict[str, Any]] = {}
     for _ in range(nd):
         name, ncs, nsites = lines.pop(0).split()[:3]
         states = []

@@ -61,8 +61,12 @@ class ChargeState:
         return self.fixed_concentration_cm3 is not None
 
     def to_dict(self) -> dict:
-        """py-sc-fermi's charge-state mapping: ``charge``, ``energy`` (eV), ``degeneracy``
-        [, ``fixed_concentration`` (cm⁻³)].
+        """py-sc-fermi's charge-state mapping.
+
+        Returns
+        -------
+        dict
+            ``charge``, ``energy`` (eV), ``degeneracy`` [, ``fixed_concentration`` (cm⁻³)].
         """
         d: dict[str, Any] = {"charge": self.charge, "energy": self.energy, "degeneracy": self.degeneracy}
         if self.fixed_concentration_cm3 is not None:
@@ -254,6 +258,10 @@ class TabulatedDOS:
     band_gap_eV: float
     nelect: float | None = None
     spin_polarised: bool = False
+    # set in __post_init__: the DOS as given, and the ends of the hole/electron windows (grid indices)
+    _raw_dos: np.ndarray = field(init=False, repr=False, compare=False)
+    _ip: int = field(init=False, repr=False, compare=False)
+    _in: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
         w = "DOS"

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -61,6 +61,7 @@ class DefectSystem:
     temperature_K: float = 300.0
     mu_eV: Mapping[str, float] = field(default_factory=dict)
     source: str | None = None
+    _cache: dict = field(init=False, repr=False, compare=False)  # set in __post_init__
 
     def __post_init__(self):
         w = self.source or "defect system"
@@ -128,7 +129,8 @@ class DefectSystem:
         if s.site_density_cm3 is not None:
             return s.site_density_cm3
         if s.nsites is not None:
-            return s.nsites * CM3_PER_A3 / self.volume_A3
+            # 'nsites' needs the cell volume (checked in __post_init__), so volume_A3 is not None here
+            return s.nsites * CM3_PER_A3 / cast(float, self.volume_A3)
         return None
 
     @property

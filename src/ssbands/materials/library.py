@@ -241,8 +241,8 @@ class Material:
 
     def to_dict(self) -> dict:
         """Plain dict of the material with every field, its unit, description and source."""
-        out = {"name": self.name, "kind": self.kind, "description": self.description, "origin": self.origin,
-               "parameters": {}}
+        out: dict[str, Any] = {"name": self.name, "kind": self.kind, "description": self.description,
+                               "origin": self.origin, "parameters": {}}
         for f, (desc, unit, _) in _FIELDS[self.kind].items():
             d = self.param(f).to_dict()
             d["description"] = desc
@@ -494,7 +494,7 @@ def safe_load(text: str):
     return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
 
 
-def _read_yaml(path: Path, text: str | None = None) -> dict:
+def _read_yaml(path: Path, text: str | None = None) -> Mapping[str, Any]:
     if text is None:
         text = read_text_file(path, "library file")
     try:

@@ -292,7 +292,7 @@ class SpaceChargeLayer:
     alpha: float = 0.1
     temperature_K: float = 300.0
     f_min: float = 1e-6
-    _table: dict = field(default=None, init=False, repr=False, compare=False)
+    _table: dict = field(init=False, repr=False, compare=False)  # set in __post_init__
 
     def __post_init__(self):
         d = _scalar_dimensionless(self.phi0_V, self.site_density_cm3, self.defect_energy_eV, self.permittivity,
@@ -434,7 +434,7 @@ def _two_g_factory(lnB, sp_b):
             out = np.where(big, 2.0 * g_of_f(np.where(big, f, 1.0), lnB), out)
         return out
 
-    two_g.lnB, two_g.sp_b = lnB, sp_b  # type: ignore[attr-defined]
+    two_g.lnB, two_g.sp_b = lnB, sp_b
     return two_g
 
 
@@ -536,7 +536,7 @@ def _row_search(table, n_valid, q):
 
 
 def _hermite_rows(xi_t, lnf_t, dlnf_t, n_nodes, xq):
-    """ln f at per-row query positions xq (n, q) from the padded tables (monotone cubic Hermite)."""
+    """Values of ln f at per-row query positions xq (n, q) from the padded tables (monotone cubic Hermite)."""
     rows = np.arange(n_nodes.size)[:, None]
     i = np.clip(_row_search(xi_t, n_nodes, xq) - 1, 0, (n_nodes - 2)[:, None])
     x0, x1 = xi_t[rows, i], xi_t[rows, i + 1]

@@ -34,6 +34,7 @@ Species
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 from scipy.interpolate import CubicHermiteSpline
@@ -112,7 +113,8 @@ class ChargedSpecies:
         """c(ψ) in cm⁻³ (and dc/dψ in cm⁻³/V with ``derivative=True``)."""
         psi = np.asarray(psi_V, float)
         if not self.mobile:
-            c = np.full(psi.shape, float(self.concentration_cm3))
+            # a frozen species has concentration_cm3 >= 0 (checked in __post_init__), never None
+            c = np.full(psi.shape, float(cast(float, self.concentration_cm3)))
             return (c, np.zeros(psi.shape)) if derivative else c
         kt = kT_eV(temperature_K)
         an = self.alpha * self.site_density_cm3
@@ -260,7 +262,7 @@ class SpeciesSet:
 
     def shifted(self, psi_V: float) -> SpeciesSet:
         """The same material with its potential reference moved to ψ = ``psi_V`` (energies re-referenced)."""
-        new = []
+        new: list[ChargedSpecies | Electrons | Holes] = []
         for s in self.species:
             if isinstance(s, ChargedSpecies):
                 new.append(s if not s.mobile else ChargedSpecies(
@@ -307,7 +309,7 @@ class SpeciesSet:
         for s in self.species:
             if isinstance(s, ChargedSpecies):
                 if not s.mobile:
-                    r += s.charge * s.concentration_cm3
+                    r += s.charge * cast(float, s.concentration_cm3)  # set for a frozen species (checked)
                 elif s.charge * direction < 0:
                     r += s.charge * s.alpha * s.site_density_cm3
             elif s.charge * direction < 0:  # electrons for ψ → +∞, holes for ψ → −∞
@@ -387,7 +389,7 @@ class GeneralLayer:
     species: SpeciesSet
     phi0_V: float
     f_min: float = 1e-9
-    _t: dict = field(default=None, init=False, repr=False, compare=False)
+    _t: dict = field(init=False, repr=False, compare=False)  # set in __post_init__
 
     def __post_init__(self):
         sp = self.species

@@ -178,7 +178,7 @@ class ForwardModel:
         no front.
     """
 
-    def __init__(self, stack, ocv, reference_ocv, library=None, front_layer="anode"):
+    def __init__(self, stack, ocv, reference_ocv, library=None, front_layer="anode") -> None:
         self.stack = stack
         self.ocv = np.asarray(ocv, float)
         self.reference_ocv = float(reference_ocv)
