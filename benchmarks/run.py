@@ -23,6 +23,7 @@ ORDER = [
     ("kpfm", "KPFM data processing"),
     ("kpfm_fit", "KPFM model fit"),
     ("screening", "Screening at scale"),
+    ("web", "Web page: slider to rendered frame"),
 ]
 
 

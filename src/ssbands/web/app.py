@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -307,13 +308,16 @@ class Handlers:
     def solve_message(self, text: str) -> bytes | str:
         """The reply to one WebSocket message: a binary frame, or a JSON error text."""
         rid = None
+        t0 = time.perf_counter()
         try:
             msg = parse_json(text)
             if not isinstance(msg, dict) or msg.get("type") != "solve":
                 raise RequestRefused(400, 'messages are {"type": "solve", "id", "stack", "ocv"}')
             rid = msg.get("id")
             solved = self.model.solve(msg.get("stack"), msg.get("ocv"), msg.get("reference_ocv"))
-            return encode_frame({"type": "solve", "id": rid, **solved.header()}, profile_arrays(solved.dataset))
+            arrays = profile_arrays(solved.dataset)
+            handle_ms = (time.perf_counter() - t0) * 1e3
+            return encode_frame({"type": "solve", "id": rid, **solved.header(), "handle_ms": handle_ms}, arrays)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server stays up
             if not isinstance(exc, (SSBandsError, ValueError, RequestRefused)):
                 log.exception("internal error in a solve")

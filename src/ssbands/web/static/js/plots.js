@@ -110,6 +110,7 @@ export class LinePlot {
       cursor: { drag: { x: true, y: false }, points: { show: false } },
       hooks: {
         drawClear: [(u) => shadeLayers(u, this.layers)],
+        draw: [() => { this.drawnAt = performance.now(); }],
         setSeries: [(u, i, o) => { if (i > 0 && specs[i - 1]) this.hidden.set(specs[i - 1].key, !o.show); }],
         setScale: [(u, key) => { if (key === "x" && !this.updating) this.noteZoom(u); }],
       },
