@@ -16,6 +16,7 @@ MODULES = [
     "ssbands.scl.finite", "ssbands.scl.approx", "ssbands.scl.interlayer", "ssbands.scl.resistance", "ssbands.defects",
     "ssbands.kpfm.forward", "ssbands.kpfm.io", "ssbands.kpfm.processing", "ssbands.kpfm.spectroscopy",
     "ssbands.kpfm.series", "ssbands.kpfm.fit", "ssbands.screening",
+    "ssbands.web.compute", "ssbands.web.protocol", "ssbands.web.app", "ssbands.web.server",
 ]
 
 

@@ -15,7 +15,6 @@ import pytest
 pytest.importorskip("starlette")
 pytest.importorskip("httpx2")
 
-from _cli import run_cli  # noqa: E402
 from starlette.testclient import TestClient  # noqa: E402
 from starlette.websockets import WebSocketDisconnect  # noqa: E402
 
@@ -27,6 +26,8 @@ from ssbands.web.kpfm import safe_upload_name  # noqa: E402
 from ssbands.web.protocol import decode_frame, encode_frame  # noqa: E402
 from ssbands.web.security import host_allowed, is_loopback, same_origin  # noqa: E402
 from ssbands.web.server import load_config  # noqa: E402
+
+from _cli import run_cli  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 FULLER = REPO / "examples" / "stacks" / "fuller2021.toml"
@@ -243,7 +244,8 @@ def test_registered_panel_is_a_capability(client, fuller_stack):
     try:
         with _client() as c:
             assert c.get("/api/info").json()["capabilities"]["demo"] is True
-            assert c.post("/api/panel/demo", json={"stack": fuller_stack, "ocv": 1.0}).json() == {"layers": 6, "ocv": 1.0}
+            r = c.post("/api/panel/demo", json={"stack": fuller_stack, "ocv": 1.0})
+            assert r.json() == {"layers": 6, "ocv": 1.0}
             assert c.post("/api/panel/other", json={"stack": fuller_stack}).status_code == 404
     finally:
         web_app.PANELS.pop("demo")

@@ -19,9 +19,9 @@ import pytest
 pytest.importorskip("pytest_playwright", reason="the browser tests need pytest-playwright (the dev extra)")
 pytest.importorskip("starlette", reason="the browser tests need the web extra")
 
-from _cli import run_cli  # noqa: E402
-
 from ssbands.web.server import load_config, start_background  # noqa: E402
+
+from _cli import run_cli  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(
@@ -99,6 +99,12 @@ def _set(page, testid, value):
 def _wait_ocv(page, ocv):
     page.wait_for_function("v => window.ssbands.lastSolve && Math.abs(window.ssbands.lastSolve.ocv_V - v) < 1e-12",
                            arg=ocv)
+
+
+def _wait_text(page, testid, js_condition):
+    """Wait until the text of the element ``testid`` satisfies ``js_condition`` (a JS expression of ``t``)."""
+    page.wait_for_function(f"() => {{ const t = document.querySelector('[data-testid={testid}]').textContent; "
+                           f"return {js_condition}; }}")
 
 
 def _legend(page, testid) -> list[str]:
@@ -204,12 +210,12 @@ def test_kpfm_file_overlay_and_fit(view):
     _wait_ocv(page, 3.7)
     page.get_by_test_id("kpfm-pixel").fill("10")
     page.get_by_test_id("kpfm-file").set_input_files(str(KPFM_NPY))
-    page.wait_for_function("() => document.querySelector('[data-testid=kpfm-status]').textContent.includes('256 points')")
+    _wait_text(page, "kpfm-status", "t.includes('256 points')")
     assert any(t.startswith("measured: ramadanlab_passivated_Dark_CPD.npy") for t in _legend(page, "dcpd-plot"))
     offset = float(page.get_by_test_id("kpfm-offset").input_value())
     assert -2 < offset < 2  # mean matched to the model
     page.get_by_test_id("kpfm-fit").click()
-    page.wait_for_function("() => document.querySelector('[data-testid=kpfm-result]').textContent.includes('width_nm')")
+    _wait_text(page, "kpfm-result", "t.includes('width_nm')")
     assert "offset@3.7V" in page.get_by_test_id("kpfm-result").inner_text()
     assert any(t.startswith("fit") for t in _legend(page, "dcpd-plot"))
     assert page.get_by_test_id("error").inner_text() == ""
@@ -220,7 +226,7 @@ def test_bad_ocv_shows_the_message_and_the_page_keeps_working(view, capsys):
     page = _open(view)
     n = _solves(page)
     _set(page, "ocv-input", 9)
-    page.wait_for_function("() => document.querySelector('[data-testid=error-ocv]').textContent.length > 0")
+    _wait_text(page, "error-ocv", "t.length > 0")
     msg = page.get_by_test_id("error-ocv").inner_text()
     code, _, err = run_cli(capsys, "band", str(FULLER), "--ocv", "9")
     assert code == 2
@@ -233,11 +239,11 @@ def test_bad_ocv_shows_the_message_and_the_page_keeps_working(view, capsys):
     assert page.get_by_test_id("error-ocv").inner_text() == "" and page.get_by_test_id("error").inner_text() == ""
     page.get_by_test_id("layer-3-thickness").fill("-5")
     page.get_by_test_id("layer-3-thickness").press("Enter")
-    page.wait_for_function("() => document.querySelector('[data-testid=error-layers]').textContent.startsWith('layer 3')")
+    _wait_text(page, "error-layers", "t.startsWith('layer 3')")
     assert "thickness_nm must be a positive number" in page.get_by_test_id("error-layers").inner_text()
     page.get_by_test_id("layer-3-thickness").fill("1000")
     page.get_by_test_id("layer-3-thickness").press("Enter")
-    page.wait_for_function("() => document.querySelector('[data-testid=error-layers]').textContent === ''")
+    _wait_text(page, "error-layers", "t === ''")
     assert view.errors == []
 
 
@@ -272,7 +278,7 @@ def test_screenshot(view, tmp_path):
     page.get_by_test_id("spread-n_samples").fill("20")
     page.get_by_test_id("spread-n_samples").press("Enter")
     page.get_by_test_id("uncertainty").click()
-    page.wait_for_function("() => document.querySelector('[data-testid=uncertainty-status]').textContent.includes('samples')")
+    _wait_text(page, "uncertainty-status", "t.includes('samples')")
     page.get_by_test_id("screen-compute").click()
     page.wait_for_selector("[data-testid=screen-heatmap] td.cell")
     page.wait_for_timeout(200)

@@ -43,8 +43,15 @@ from .case import EXPORTS, case_toml, export_bytes, parse_case
 from .compute import Model, error_field, one_line, profile_arrays, slider_range
 from .kpfm import FIT_PARAMETERS, UploadStore, fit_upload, read_upload
 from .protocol import encode_frame
-from .security import (SECURITY_HEADERS, RequestRefused, check_content_type, host_allowed, parse_json,
-                       read_limited, same_origin)
+from .security import (
+    SECURITY_HEADERS,
+    RequestRefused,
+    check_content_type,
+    host_allowed,
+    parse_json,
+    read_limited,
+    same_origin,
+)
 from .uncertainty import SPREAD_FIELDS, monte_carlo_bands
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -143,7 +150,7 @@ class Handlers:
         self.config = config
         self.model = Model(config.library)
         self.uploads = UploadStore()
-        self._screen = None
+        self._screen: Any = None
 
     async def json_body(self, request: Request) -> Any:
         """The request's JSON body (Content-Type and size checked)."""
@@ -363,6 +370,7 @@ class Guard:
         self.loopback = loopback
 
     async def __call__(self, scope, receive, send):
+        """Handle one ASGI connection (HTTP or WebSocket)."""
         if scope["type"] not in ("http", "websocket"):
             return await self.app(scope, receive, send)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}

@@ -147,7 +147,7 @@ class UploadStore:
         return item
 
 
-def fit_upload(stack, library, measured: dict, ocv: float, params, reference_ocv: float | None = None) -> dict:
+def fit_upload(stack, library, measured: dict, ocv: Any, params, reference_ocv: Any = None) -> dict:
     """Fit the cell model to an uploaded profile taken at ``ocv``.
 
     A CPD map is absolute: its fit needs ``offset`` (a constant), which the page selects by default.
@@ -161,7 +161,7 @@ def fit_upload(stack, library, measured: dict, ocv: float, params, reference_ocv
     measured : dict
         An upload (:func:`read_upload`).
     ocv : float
-        OCV of the measurement, V.
+        OCV of the measurement, V (checked: a finite number).
     params : list of str
         Parameters from :data:`FIT_PARAMETERS`.
     reference_ocv : float, optional

@@ -25,7 +25,7 @@ from collections.abc import Mapping
 import numpy as np
 
 MAGIC = b"SSB1"
-_DTYPES = {"f4": np.dtype("<f4"), "f8": np.dtype("<f8")}
+_DTYPES: dict[str, np.dtype] = {"f4": np.dtype("<f4"), "f8": np.dtype("<f8")}
 
 
 def _pad8(n: int) -> int:

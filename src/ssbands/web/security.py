@@ -98,7 +98,9 @@ def same_origin(origin: str | None, host_header: str | None) -> bool:
     """
     if origin is None:
         return True
-    return bool(host_header) and urlsplit(origin).netloc.lower() == host_header.lower()
+    if not host_header:
+        return False
+    return urlsplit(origin).netloc.lower() == host_header.lower()
 
 
 def check_content_type(headers, expected: str) -> None:

@@ -15,6 +15,7 @@ import tomllib
 import webbrowser
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..errors import InputError, read_text_file
 from .app import WebConfig, create_app
@@ -69,20 +70,23 @@ def load_config(stack_file: str | Path | None = None, library_file: str | Path |
                      screen_dir=Path(screen_dir) if screen_dir else None, loopback=is_loopback(host))
 
 
-def free_port(host: str = "127.0.0.1", preferred: int = 0) -> int:
-    """``preferred`` if it can be bound on ``host``, else a free port the OS picks.
+def free_port(host: str = "127.0.0.1", preferred: int = 0, tries: int = 20) -> int:
+    """``preferred`` or the next free port after it on ``host`` (0: a free port the OS picks).
 
     Parameters
     ----------
     host : str
     preferred : int
         Port to try first (0: any).
+    tries : int
+        Ports tried from ``preferred`` on before asking the OS for any free one.
 
     Returns
     -------
     int
     """
-    for port in (preferred, 0) if preferred else (0,):
+    candidates = [preferred + i for i in range(tries) if preferred + i <= 65535] if preferred else []
+    for port in [*candidates, 0]:
         with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
             try:
                 s.bind((host, port))
@@ -131,7 +135,7 @@ class BackgroundServer:
     """A page server running in a thread (see :func:`start_background`)."""
 
     url: str
-    server: object
+    server: Any
     thread: threading.Thread
 
     def stop(self, timeout: float = 10.0) -> None:
