@@ -204,6 +204,41 @@ def test_pinned_comparison(view):
     assert view.errors == []
 
 
+def test_animate_ocv_sweep(view):
+    page = _open(view)
+    n = _solves(page)
+    page.get_by_test_id("animate").click()
+    page.wait_for_function("n => window.ssbands.solves >= n + 6", arg=n)
+    page.get_by_test_id("animate").click()
+    seen = page.evaluate("() => window.ssbands.latencies.length")
+    assert seen >= 6
+    ocv = page.evaluate("() => window.ssbands.lastSolve.ocv_V")
+    page.wait_for_timeout(300)
+    assert page.evaluate("() => window.ssbands.lastSolve.ocv_V") == pytest.approx(ocv, abs=0.2)  # stopped
+    assert view.errors == []
+
+
+def test_save_and_load_a_case_file(view, tmp_path):
+    page = _open(view)
+    _set(page, "ocv-input", 2.2)
+    _wait_ocv(page, 2.2)
+    page.get_by_test_id("dipole-anode").fill("0.25")
+    page.wait_for_function("() => window.ssbands.lastSummary.interfaces[0].dipole_V === 0.25")
+    with page.expect_download() as d:
+        page.get_by_test_id("save-case").click()
+    case = tmp_path / "case.toml"
+    case.write_bytes(Path(d.value.path()).read_bytes())
+    assert "dipole_V = 0.25" in case.read_text() and "#@ssbands-web" in case.read_text()
+    page.goto("about:blank")
+    _open(view)  # a fresh page with the server's case
+    assert page.evaluate("() => window.ssbands.lastSummary.interfaces[0].dipole_V") == 0.0
+    page.get_by_test_id("load-case").set_input_files(str(case))
+    _wait_ocv(page, 2.2)
+    page.wait_for_function("() => window.ssbands.lastSummary.interfaces[0].dipole_V === 0.25")
+    assert page.get_by_test_id("dipole-anode-value").inner_text() == "0.250 V"
+    assert view.errors == []
+
+
 def test_kpfm_file_overlay_and_fit(view):
     page = _open(view)
     _set(page, "ocv-input", 3.7)
