@@ -281,6 +281,20 @@ def test_loopback_by_default(capsys, monkeypatch):
     assert calls[-1][0].loopback is False and calls[-1][0].title == "li_llzo_lco.toml"
 
 
+def test_web_library_option(capsys, monkeypatch, tmp_path, fuller_stack):
+    monkeypatch.setattr("ssbands.web.server.serve", lambda config, **kw: None)
+    code, out, err = run_cli(capsys, "web", "--no-browser", "--library", str(tmp_path / "nope.yaml"))
+    assert code == 2 and out == "" and "nope.yaml" in err and "does not exist" in err
+    assert len(err.strip().splitlines()) == 1
+    lib = tmp_path / "lib.yaml"
+    lib.write_text("materials:\n  LiPON: {phi0_li_V: 1.5}\n")
+    with _client(load_config(FULLER, lib)) as c:
+        r = c.post("/api/band", json={"stack": fuller_stack, "ocv": 3.0}).json()
+    code, out, err = run_cli(capsys, "band", str(FULLER), "--ocv", "3.0", "--json", "--library", str(lib))
+    assert r == json.loads(out)
+    assert r["interfaces"][0]["phi0_V"] != _cli_json(capsys, FULLER, 3.0)["interfaces"][0]["phi0_V"]
+
+
 def test_loopback_server_refuses_other_host_names(client):
     assert host_allowed("127.0.0.1:8765", True) and host_allowed("localhost", True)
     assert not host_allowed("evil.example:8765", True) and host_allowed("evil.example", False)

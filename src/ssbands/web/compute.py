@@ -222,7 +222,14 @@ class Solved:
     warnings: list[str] = field(default_factory=list)
 
     def header(self) -> dict:
-        """JSON-ready metadata sent with the arrays (summary, ranges, timing, warnings)."""
+        """JSON-ready metadata sent with the arrays.
+
+        Returns
+        -------
+        dict
+            ``ocv_V`` (V), ``summary`` (the ``band --json`` object), ``range`` and ``slider`` (V, None
+            for an unbounded end), ``solve_ms`` (ms) and ``warnings``.
+        """
         lo, hi = self.ocv_range
         return {"ocv_V": self.summary["ocv_V"], "summary": self.summary,
                 "range": [lo if math.isfinite(lo) else None, hi if math.isfinite(hi) else None],
@@ -248,7 +255,17 @@ class Model:
         self._lock = threading.Lock()
 
     def stack(self, data: Any) -> Stack:
-        """The validated :class:`Stack` of a stack sent by the page (cached by its JSON text)."""
+        """The validated :class:`Stack` of a stack sent by the page (cached by its JSON text).
+
+        Parameters
+        ----------
+        data : object
+            The stack in the stack-file structure.
+
+        Returns
+        -------
+        Stack
+        """
         try:
             key = json.dumps(data, sort_keys=True, allow_nan=False)
         except (TypeError, ValueError):
@@ -293,5 +310,16 @@ class Model:
         return Solved(ds, s, reachable_ocv_range(st), dt, [one_line(w.message) for w in caught])
 
     def ocv_range(self, data: Any) -> tuple[float, float]:
-        """Reachable OCV range (V) of a stack sent by the page."""
+        """Reachable OCV range of a stack sent by the page.
+
+        Parameters
+        ----------
+        data : object
+            The stack in the stack-file structure.
+
+        Returns
+        -------
+        (float, float)
+            Lowest and highest reachable OCV, V (may be ±inf).
+        """
         return reachable_ocv_range(self.stack(data))

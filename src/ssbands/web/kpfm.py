@@ -130,7 +130,18 @@ class UploadStore:
         self._lock = threading.Lock()
 
     def add(self, item: dict) -> str:
-        """Keep ``item`` and return its new token."""
+        """Keep an upload.
+
+        Parameters
+        ----------
+        item : dict
+            The upload (:func:`read_upload`).
+
+        Returns
+        -------
+        str
+            Its new random token.
+        """
         token = secrets.token_urlsafe(12)
         with self._lock:
             self._items[token] = item
@@ -139,7 +150,18 @@ class UploadStore:
         return token
 
     def get(self, token: Any) -> dict:
-        """The upload of ``token``; InputError when it is unknown or expired."""
+        """The upload of a token.
+
+        Parameters
+        ----------
+        token : object
+            A token from :meth:`add`.
+
+        Returns
+        -------
+        dict
+            The upload; InputError when the token is unknown or expired.
+        """
         with self._lock:
             item = self._items.get(str(token))
         if item is None:
