@@ -25,6 +25,7 @@ def web(stack_file, port, host, no_browser, ocv, screen_dir, library_file):
     and keeps its whole state in the URL. It works offline: every asset ships in the package.
 
     \f
+
     Parameters
     ----------
     stack_file : str or None
@@ -41,7 +42,7 @@ def web(stack_file, port, host, no_browser, ocv, screen_dir, library_file):
         Screen folder for the explorer.
     library_file : str or None
         User library YAML file.
-    """
+    """  # noqa: D301 - the form feed ends the help text click shows
     try:
         from ..web.server import load_config, serve
     except ImportError as exc:
