@@ -129,6 +129,18 @@ def test_bad_stack_fields_name_their_control(client, fuller_stack, change, field
     assert r.json()["field"] == field
 
 
+@pytest.mark.parametrize("position,layer,field,needle", [
+    (1, {"material": "Unobtainium", "role": "anode", "thickness_nm": 50}, "layer-2", "unknown material"),
+    (2, {"material": "LLTO", "role": "electrolyte", "thickness_nm": 500}, "layers", "parameter 'phi0_li_V' is unknown"),
+])
+def test_unknown_material_and_missing_parameter(client, fuller_stack, position, layer, field, needle):
+    stack = json.loads(json.dumps(fuller_stack))
+    stack["layer"][position] = layer
+    r = client.post("/api/band", json={"stack": stack, "ocv": 1.0})
+    assert r.status_code == 400 and r.json()["field"] == field and needle in r.json()["error"]
+    assert client.post("/api/band", json={"stack": fuller_stack, "ocv": 1.0}).status_code == 200
+
+
 def test_error_field_and_slider_range():
     assert error_field("stack: [[layer]] #3 (LiPON): thickness_nm must be a positive number") == "layer-3"
     assert error_field("x: OCV 9 V is outside what the electrodes can reach") == "ocv"
