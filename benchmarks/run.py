@@ -24,6 +24,7 @@ ORDER = [
     ("kpfm_fit", "KPFM model fit"),
     ("screening", "Screening at scale"),
     ("impedance", "Impedance spectra"),
+    ("web", "Web page: slider to rendered frame"),
 ]
 
 

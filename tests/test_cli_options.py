@@ -21,6 +21,8 @@ FULLER = str(REPO / "examples" / "stacks" / "fuller2021.toml")
 #: every command whose result depends on the material library
 LIBRARY_COMMANDS = {("materials", "list"), ("materials", "show"), ("band",), ("demo",), ("scl",), ("kpfm", "fit"),
                     ("screen",)}
+#: commands that take --library but serve a page instead of printing JSON (tested in test_web.py)
+SERVER_COMMANDS = {("web",)}
 
 
 def _all_commands():
@@ -38,11 +40,11 @@ def _all_commands():
 
 def test_library_option_exactly_on_the_commands_that_use_materials(capsys):
     commands = _all_commands()
-    assert LIBRARY_COMMANDS <= set(commands) and len(commands) == 13
+    assert LIBRARY_COMMANDS <= set(commands) and len(commands) == 13 + len(SERVER_COMMANDS)
     for cmd in commands:
         code, out, _ = run_cli(capsys, *cmd, "--help")
-        assert code in (0, None) and ("--library" in out) == (cmd in LIBRARY_COMMANDS), cmd
-        if cmd not in LIBRARY_COMMANDS:
+        assert code in (0, None) and ("--library" in out) == (cmd in LIBRARY_COMMANDS | SERVER_COMMANDS), cmd
+        if cmd not in LIBRARY_COMMANDS | SERVER_COMMANDS:
             code, _, err = run_cli(capsys, *cmd, "x", "--library", "lib.yaml")
             assert code == 2 and "--library" in err, cmd
 

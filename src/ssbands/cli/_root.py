@@ -26,6 +26,7 @@ LAZY_COMMANDS = {
     "fermi": "ssbands.cli.fermi:fermi",
     "screen": "ssbands.cli.screen:screen",
     "library": "ssbands.cli.library:library",
+    "web": "ssbands.cli.web:web",
 }
 
 
