@@ -3,6 +3,7 @@
 Public API (imported lazily so that ``import ssbands`` stays fast)::
 
     from ssbands import load_library, Stack, solve, first_integral, SpaceChargeLayer
+    ssbands.impedance(stack, ocv, frequencies=...)   # impedance spectrum (xarray Dataset over frequency)
 """
 
 from __future__ import annotations
@@ -24,10 +25,12 @@ _LAZY = {
     "read_profile": "ssbands.profile",
 }
 
-__all__ = ["__version__", *_LAZY]
+__all__ = ["__version__", "impedance", *_LAZY]
 
 
 def __getattr__(name):
+    if name == "impedance":  # the package is callable: ssbands.impedance(stack, ocv, ...)
+        return importlib.import_module("ssbands.impedance")
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'ssbands' has no attribute {name!r}")

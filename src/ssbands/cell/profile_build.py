@@ -37,6 +37,9 @@ _IFACE_META = {
     "R_scl_ohm_cm2": ("ohm cm^2", "ionic resistance of the SCL (NaN: data unknown)"),
     "R_bulk_same_length_ohm_cm2": ("ohm cm^2", "bulk electrolyte resistance over the same length"),
     "R_ratio": ("", "R_scl / R_bulk over the same length"),
+    "R_exc_ohm_cm2": ("ohm cm^2", "excess DC resistance of the SCL over the bulk, int(1/sigma - 1/sigma_inf) dx, in the "
+                      "transport limit of the solve (NaN: transport data unknown)"),
+    "R_ct_ohm_cm2": ("ohm cm^2", "Frumkin-Butler-Volmer charge-transfer resistance (NaN: kinetics not given)"),
 }
 
 

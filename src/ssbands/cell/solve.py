@@ -188,6 +188,44 @@ def _resistances(se, phi0, T) -> dict:
     return out
 
 
+def _excess_and_ct(se, phi0, T: float, L_nm: float, transport: str, kinetics) -> dict:
+    """R_exc (the chosen transport limit) and Frumkin–Butler–Volmer R_ct of every interface, shape (n, 2).
+
+    NaN and a note where the electrolyte's transport data (or the kinetics) are not known.
+    """
+    from ..scl.kinetics import charge_transfer
+    from ..scl.transport import defect_transport, excess_resistance
+
+    out: dict = {"R_exc_ohm_cm2": np.full(phi0.shape, np.nan), "R_ct_ohm_cm2": np.full(phi0.shape, np.nan),
+                 "notes": []}
+    pars = [se.get(k, "the space-charge layers") for k in SCL_FIELDS]
+    try:
+        tr = defect_transport(se, T)
+    except UnknownParameterError as exc:
+        out["notes"].append(f"R_exc not computed: {se.name} lacks {exc.field!r} (supply it in a user library)")
+    else:
+        ex = excess_resistance(phi0, *pars, T, diffusivity_Li_i_cm2_s=tr.diffusivity_Li_i_cm2_s,
+                               diffusivity_V_Li_cm2_s=tr.diffusivity_V_Li_cm2_s, transport=transport)
+        if transport == "local-equilibrium":
+            out["R_exc_ohm_cm2"] = np.asarray(ex["R_exc_local_equilibrium_ohm_cm2"], float)
+        else:  # each carrier its own path through this interface and the electrolyte of thickness L
+            L = L_nm * 1e-7
+            s_i, s_v = (np.asarray(ex[k], float) for k in ("conductivity_Li_i_S_cm", "conductivity_V_Li_S_cm"))
+            a_i, a_v = (np.asarray(ex[k], float) for k in ("excess_Li_i_ohm_cm2", "excess_V_Li_ohm_cm2"))
+            with np.errstate(divide="ignore", over="ignore"):
+                g = (np.where(s_i > 0, 1.0 / (L / np.where(s_i > 0, s_i, 1.0) + a_i), 0.0)
+                     + np.where(s_v > 0, 1.0 / (L / np.where(s_v > 0, s_v, 1.0) + a_v), 0.0))
+            out["R_exc_ohm_cm2"] = 1.0 / g - L / (s_i + s_v)
+    if kinetics is None:
+        out["notes"].append("R_ct not computed: it needs the exchange current density i0 and transfer coefficient "
+                            "alpha_t of each interface (kinetics; none are published)")
+    else:
+        k = dict(kinetics)
+        ct = charge_transfer(phi0, *pars, T, i0_A_cm2=k.get("i0_A_cm2"), alpha_t=k.get("alpha_t"))
+        out["R_ct_ohm_cm2"] = np.asarray(ct["R_ct_ohm_cm2"], float)
+    return out
+
+
 def _scl_table(bulk: BulkModel, phi0, mu_se, T):
     """SCL scalars of both interfaces of every state, shape (2, n): closed form, or the bulk's species set."""
     se = bulk.material
@@ -200,7 +238,8 @@ def _scl_table(bulk: BulkModel, phi0, mu_se, T):
     return scl, layers
 
 
-def _interfaces(stack: Stack, st: ElectrodeState, bulk: BulkModel, mu_bar, phi_layer):
+def _interfaces(stack: Stack, st: ElectrodeState, bulk: BulkModel, mu_bar, phi_layer,
+                transport: str = "local-equilibrium", kinetics=None):
     """Both electrode|electrolyte interfaces of every state through the interface kernel."""
     T = stack.temperature_K
     ia, ie, ic = stack.index("anode"), stack.index("electrolyte"), stack.index("cathode")
@@ -218,9 +257,15 @@ def _interfaces(stack: Stack, st: ElectrodeState, bulk: BulkModel, mu_bar, phi_l
     pos = edge.fermi_above_vbm_eV
     inj = ifc.injection_labels(ifc.injection_code(pos, gap))
     scl, layers = _scl_table(bulk, phi0, mu_se, T)
-    res = _resistances(se, phi0, T) if not bulk.from_defects else {
-        **{k: np.full(phi0.shape, np.nan) for k in ("R_scl_ohm_cm2", "R_bulk_same_length_ohm_cm2", "R_ratio")},
-        "note": f"interface resistances not computed: {se.name}'s layers come from its defect model"}
+    if not bulk.from_defects:
+        res = _resistances(se, phi0, T)
+        rx = _excess_and_ct(se, phi0, T, stack.electrolyte.thickness_nm, transport, kinetics)
+    else:
+        res = {**{k: np.full(phi0.shape, np.nan) for k in ("R_scl_ohm_cm2", "R_bulk_same_length_ohm_cm2",
+                                                           "R_ratio")},
+               "note": f"interface resistances not computed: {se.name}'s layers come from its defect model"}
+        rx = {"R_exc_ohm_cm2": np.full(phi0.shape, np.nan), "R_ct_ohm_cm2": np.full(phi0.shape, np.nan),
+              "notes": []}
     table = {
         "phi0_V": phi0, "dipole_V": np.broadcast_to(dip, phi0.shape), "total_step_V": phi0 + dip,
         "sigma_e_per_nm2": scl.sigma_e_per_nm2.T, "capacitance_uF_per_cm2": scl.capacitance_uF_per_cm2.T,
@@ -229,9 +274,10 @@ def _interfaces(stack: Stack, st: ElectrodeState, bulk: BulkModel, mu_bar, phi_l
         "se_dEvac_dmuLi": edge.slope,
         "electrode_in_window": np.stack([in_l, in_r], 1), "injection": inj,
         "R_scl_ohm_cm2": res["R_scl_ohm_cm2"], "R_bulk_same_length_ohm_cm2": res["R_bulk_same_length_ohm_cm2"],
-        "R_ratio": res["R_ratio"],
+        "R_ratio": res["R_ratio"], "R_exc_ohm_cm2": rx["R_exc_ohm_cm2"], "R_ct_ohm_cm2": rx["R_ct_ohm_cm2"],
     }
-    return table, scl, res["note"], layers
+    notes = [n for n in (res["note"], *rx["notes"]) if n]
+    return table, scl, notes, layers
 
 
 def _two_defect_layers(stack: Stack, xse, xl, xr_, table):
@@ -287,8 +333,8 @@ def _electrolyte_profile(stack: Stack, x, lidx, bounds, bulk: BulkModel, mu_bar,
     return out, overlap
 
 
-def solve_arrays(stack: Stack, st: ElectrodeState, phi_li: float, grid=None, reference_last: bool = False
-                 ) -> CellArrays:
+def solve_arrays(stack: Stack, st: ElectrodeState, phi_li: float, grid=None, reference_last: bool = False,
+                 transport: str = "local-equilibrium", kinetics=None) -> CellArrays:
     """The cell at every state of ``st`` as plain arrays (the Profile is built from these).
 
     Parameters
@@ -303,6 +349,10 @@ def solve_arrays(stack: Stack, st: ElectrodeState, phi_li: float, grid=None, ref
     reference_last : bool
         The last state is the ΔCPD reference (the as-made cell): its current collectors are pristine
         (a collector's lithiation zone belongs to the measured states).
+    transport : {"local-equilibrium", "independent"}
+        Transport limit of the interfaces' excess resistance R_exc.
+    kinetics : dict, optional
+        ``{"i0_A_cm2", "alpha_t"}`` of both interfaces for the charge-transfer resistance R_ct.
 
     Returns
     -------
@@ -314,7 +364,7 @@ def solve_arrays(stack: Stack, st: ElectrodeState, phi_li: float, grid=None, ref
     se = layers[ie].material
     mu_bar, phi_layer, ef_layer = _electron_conductors(stack, st)
     bulk = BulkModel(se, phi_li, stack.temperature_K)
-    table, scl, res_note, se_layers = _interfaces(stack, st, bulk, mu_bar, phi_layer)
+    table, scl, res_notes, se_layers = _interfaces(stack, st, bulk, mu_bar, phi_layer, transport, kinetics)
     x, lidx = grid if grid is not None else make_grid(stack)
     bounds = np.concatenate([[0.0], np.cumsum([ly.thickness_nm for ly in layers])])
     in_se = lidx == ie
@@ -353,8 +403,7 @@ def solve_arrays(stack: Stack, st: ElectrodeState, phi_li: float, grid=None, ref
     else:
         notes.append(f"{se.name}: ionization_potential_eV is unknown, so its band edges (E_VBM, E_CBM) are not "
                      "computed; supply it in a user library to get them")
-    if res_note:
-        notes.append(res_note)
+    notes.extend(res_notes)
     if bulk.from_defects:
         notes.append(f"{se.name}: bulk and space-charge layers from its defect model (E_vac follows mu_Li of the "
                      "electrolyte with slope dEvac_dmuLi); c_Li_i_cm3 and c_V_Li_cm3 are not computed")
@@ -387,7 +436,8 @@ def _reference(stack: Stack, reference_ocv, reference_li_fractions):
 
 
 def solve(stack: Stack, ocv=None, *, li_fractions=None, reference_ocv: float | str | None = "auto",
-          reference_li_fractions=None, library: Library | None = None, grid=None) -> xr.Dataset:
+          reference_li_fractions=None, library: Library | None = None, grid=None,
+          transport: str = "local-equilibrium", kinetics=None) -> xr.Dataset:
     """Band diagram of the whole cell at one or many OCVs (or Li contents) → Profile with dims (ocv, x).
 
     Parameters
@@ -413,6 +463,13 @@ def solve(stack: Stack, ocv=None, *, li_fractions=None, reference_ocv: float | s
         Source of the Li work function Φ_Li (defaults to the built-in library).
     grid : (ndarray, ndarray), optional
         Positions (nm) and layer indices (default :func:`make_grid`).
+    transport : {"local-equilibrium", "independent"}
+        Transport limit of the interfaces' excess resistance ``iface_R_exc_ohm_cm2``
+        (:func:`ssbands.scl.transport.excess_resistance`).
+    kinetics : dict, optional
+        ``{"i0_A_cm2": A/cm², "alpha_t": –}`` of both interfaces: Frumkin–Butler–Volmer
+        ``iface_R_ct_ohm_cm2`` (:func:`ssbands.scl.kinetics.charge_transfer`); without it R_ct is NaN
+        with a note.
 
     Returns
     -------
@@ -439,5 +496,11 @@ def solve(stack: Stack, ocv=None, *, li_fractions=None, reference_ocv: float | s
     if requested is not None:  # label states by the OCV asked for (reached to < 1e-10 V)
         st = st.with_ocv_labels(requested)
     scalar = np.ndim(ocv if ocv is not None else li_fractions[0]) == 0
-    arrays = solve_arrays(stack, st, ifc.phi_li(lib), grid, reference_last=rst is not None)
-    return build_profile(arrays, lib, n_out=n, reference_ocv=ref_ocv, squeeze=scalar, reference_state=ref_label)
+    from ..scl.transport import check_transport_limit
+
+    check_transport_limit(transport)
+    arrays = solve_arrays(stack, st, ifc.phi_li(lib), grid, reference_last=rst is not None, transport=transport,
+                          kinetics=kinetics)
+    ds = build_profile(arrays, lib, n_out=n, reference_ocv=ref_ocv, squeeze=scalar, reference_state=ref_label)
+    ds.attrs["transport"] = transport
+    return ds

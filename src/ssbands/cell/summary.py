@@ -84,6 +84,8 @@ def summary(ds: xr.Dataset) -> dict:
             "R_scl_ohm_cm2": f(ds["iface_R_scl_ohm_cm2"].values[j]),
             "R_bulk_same_length_ohm_cm2": f(ds["iface_R_bulk_same_length_ohm_cm2"].values[j]),
             "R_ratio": f(ds["iface_R_ratio"].values[j]),
+            "R_exc_ohm_cm2": f(ds["iface_R_exc_ohm_cm2"].values[j]) if "iface_R_exc_ohm_cm2" in ds else None,
+            "R_ct_ohm_cm2": f(ds["iface_R_ct_ohm_cm2"].values[j]) if "iface_R_ct_ohm_cm2" in ds else None,
             "injection": str(ds["iface_injection"].values[j]),
         })
     return {

@@ -27,6 +27,7 @@ LAZY_COMMANDS = {
     "screen": "ssbands.cli.screen:screen",
     "library": "ssbands.cli.library:library",
     "web": "ssbands.cli.web:web",
+    "impedance": "ssbands.cli.impedance:impedance",
 }
 
 

@@ -23,12 +23,18 @@ from .output import echo_warnings, emit_json
 @click.option("--reference-li-fractions", "reference_li_fractions", default=None, metavar="ANODE,CATHODE",
               callback=lambda ctx, p, v: _two_fractions(v),
               help="State the ΔCPD reference by the electrodes' Li fractions instead of an OCV.")
+@click.option("--transport", type=click.Choice(["local-equilibrium", "independent"]), default="local-equilibrium",
+              show_default=True, help="Transport limit of the interfaces' excess resistance R_exc.")
+@click.option("--i0", "i0", type=FINITE_FLOAT, default=None,
+              help="Exchange current density of both interfaces, A/cm2 (for R_ct).")
+@click.option("--alpha-t", "alpha_t", type=FINITE_FLOAT, default=None,
+              help="Charge-transfer coefficient of both interfaces (for R_ct).")
 @json_option()
 @click.option("--plot", "plot_file", type=click.Path(dir_okay=False), default=None, help="Band diagram PNG/SVG/PDF.")
 @out_file_option("Write the Profile: .nc (NetCDF) or .csv.")
 @library_option()
-def band(stack_file, ocv, closure, mu_li_se, ground, reference_ocv, reference_li_fractions, as_json, plot_file,
-         out_file, library_file):
+def band(stack_file, ocv, closure, mu_li_se, ground, reference_ocv, reference_li_fractions, transport, i0, alpha_t,
+         as_json, plot_file, out_file, library_file):
     """Band diagram of the cell in STACK_FILE (TOML) at one OCV.
 
     \f
@@ -48,6 +54,10 @@ def band(stack_file, ocv, closure, mu_li_se, ground, reference_ocv, reference_li
         OCV of the ΔCPD reference state, V (None: automatic).
     reference_li_fractions : (float, float) or None
         Li fractions (anode, cathode) of the ΔCPD reference state instead of an OCV.
+    transport : str
+        ``local-equilibrium`` or ``independent`` (the limit of ``R_exc_ohm_cm2``).
+    i0, alpha_t : float or None
+        Exchange current density (A/cm²) and transfer coefficient of both interfaces (``R_ct_ohm_cm2``).
     as_json : bool
         Print the summary as one JSON object instead of tables.
     plot_file : str or None
@@ -67,8 +77,11 @@ def band(stack_file, ocv, closure, mu_li_se, ground, reference_ocv, reference_li
         warnings.simplefilter("always")
         if reference_ocv is not None and reference_li_fractions is not None:
             raise click.UsageError("give --reference-ocv or --reference-li-fractions, not both")
+        if (i0 is None) != (alpha_t is None):
+            raise click.UsageError("--i0 and --alpha-t go together")
         ds = solve(stack, ocv, reference_ocv="auto" if reference_ocv is None else reference_ocv,
-                   reference_li_fractions=reference_li_fractions, library=lib)
+                   reference_li_fractions=reference_li_fractions, library=lib, transport=transport,
+                   kinetics=None if i0 is None else {"i0_A_cm2": i0, "alpha_t": alpha_t})
     echo_warnings(caught)
     if out_file:
         ds.ssb.write(out_file)

@@ -10,6 +10,9 @@
 * :mod:`.peers` — DEVSIM small-signal AC of the same problem (tests and benchmarks only).
 """
 
+import sys as _sys
+import types as _types
+
 from .cell import cell_interfaces, electrolyte_region, impedance, interface_steps, to_json
 from .circuit import CircuitFit, Element, circuit_impedance, fit_circuit
 from .data import CELL_PARAMETERS, EISData, ParameterFit, cell_model, fit_parameters, read_eis_csv
@@ -24,3 +27,13 @@ __all__ = [
     "fit_circuit", "LinKKResult", "lin_kk", "EISData", "ParameterFit", "read_eis_csv", "fit_parameters",
     "cell_model", "CELL_PARAMETERS",
 ]
+
+
+class _CallableModule(_types.ModuleType):
+    """``ssbands.impedance`` is both this package and its main function: ``ssbands.impedance(stack, ocv)``."""
+
+    def __call__(self, *args, **kwargs):
+        return impedance(*args, **kwargs)
+
+
+_sys.modules[__name__].__class__ = _CallableModule

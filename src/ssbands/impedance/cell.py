@@ -192,9 +192,10 @@ def _bcs(electrodes, ifaces, kin):
     return out, kinds
 
 
-def _default_frequencies(R_bulk, C_geo):
+def _default_frequencies(R_bulk, C_geo, points=200, f_min=None, f_max=None):
     fc = 1.0 / (2 * np.pi * R_bulk * C_geo)
-    return frequency_grid(1e-2, max(1e6, 10 ** np.ceil(np.log10(100 * fc))), 200)
+    return frequency_grid(1e-2 if f_min is None else f_min,
+                          max(1e6, 10 ** np.ceil(np.log10(100 * fc))) if f_max is None else f_max, points)
 
 
 def _circuit(kinds, ifaces, R_bulk, C_geo, rdc):
@@ -219,7 +220,8 @@ def _circuit(kinds, ifaces, R_bulk, C_geo, rdc):
 
 def impedance(stack, ocv: float, frequencies=None, *, electrodes="blocking", transport: str = "local-equilibrium",
               kinetics=None, carrier_split=None, diffusivities_cm2_s=None, exchange_rate_cm3_s=None, library=None,
-              richardson: bool = False, fit: bool = True, mesh_options: dict | None = None) -> xr.Dataset:
+              richardson: bool = False, fit: bool = True, mesh_options: dict | None = None, points: int = 200,
+              f_min_Hz: float | None = None, f_max_Hz: float | None = None) -> xr.Dataset:
     """Impedance spectrum of a cell at one OCV from the linearised Poisson–Nernst–Planck equations.
 
     Parameters
@@ -251,6 +253,9 @@ def impedance(stack, ocv: float, frequencies=None, *, electrodes="blocking", tra
         Fit the equivalent circuit and run the Lin-KK test.
     mesh_options : dict, optional
         Keyword arguments of :func:`ssbands.impedance.model.impedance_mesh`.
+    points, f_min_Hz, f_max_Hz : int, float, float
+        Number and range of the default log-spaced frequencies when ``frequencies`` is not given (Hz;
+        defaults 0.01 Hz to 100× the bulk relaxation frequency).
 
     Returns
     -------
@@ -274,7 +279,10 @@ def impedance(stack, ocv: float, frequencies=None, *, electrodes="blocking", tra
     L = reg.thickness_nm * 1e-9
     R_bulk = L / sig * 1e4
     C_geo = reg.species.eps / L * 1e-4  # F/cm²
-    f = _default_frequencies(R_bulk, C_geo) if frequencies is None else np.asarray(frequencies, float)
+    if frequencies is None:
+        f = _default_frequencies(R_bulk, C_geo, points, f_min_Hz, f_max_Hz)
+    else:
+        f = np.asarray(frequencies, float)
     sp = spectrum([reg], -ifaces[0]["phi0_V"], -ifaces[1]["phi0_V"], f, left=bcs[0], right=bcs[1],
                   transport=transport, exchange_rate_cm3_s=exchange_rate_cm3_s, richardson=richardson,
                   mesh_options=mesh_options)

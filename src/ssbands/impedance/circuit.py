@@ -161,7 +161,8 @@ def fit_circuit(frequency_Hz, Z_ohm_cm2, elements) -> CircuitFit:
     w = 1.0 / np.abs(Z)
 
     def res(lx):
-        d = (circuit_impedance(om, elements, np.exp(lx)) - Z) * w
+        with np.errstate(over="ignore", invalid="ignore"):  # trial steps may overflow; least squares backs off
+            d = (circuit_impedance(om, elements, np.exp(lx)) - Z) * w
         return np.concatenate([d.real, d.imag])
 
     sol = least_squares(res, np.log(x0), method="lm", xtol=1e-14, ftol=1e-14, gtol=1e-14, max_nfev=4000)

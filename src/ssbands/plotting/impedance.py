@@ -50,7 +50,16 @@ def nyquist(ds: xr.Dataset, ax=None, *, data=None, fit: bool = True, label: str 
         ax.plot(data.Z_ohm_cm2.real, -data.Z_ohm_cm2.imag, "o", ms=3, mfc="none", color="k", label="measured")
     ax.set_xlabel("Z′ (Ω cm²)")
     ax.set_ylabel("−Z″ (Ω cm²)")
-    ax.set_aspect("equal", adjustable="datalim")
+    zr = float(np.nanmax(Z.real))
+    if np.isfinite(zr) and zr > 0 and float(np.nanmax(-Z.imag)) > 3 * zr:
+        # a blocking (capacitive) tail would hide the arcs: show the arcs, say the tail is cut
+        ax.set_xlim(-0.05 * zr, 1.6 * zr)
+        ax.set_ylim(-0.05 * zr, 1.6 * zr)
+        ax.set_aspect("equal", adjustable="box")
+        ax.text(0.02, 0.97, "low-frequency capacitive tail cut off", transform=ax.transAxes, fontsize=7,
+                va="top", color="0.4")
+    else:
+        ax.set_aspect("equal", adjustable="datalim")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return ax
