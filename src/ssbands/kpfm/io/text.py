@@ -194,8 +194,11 @@ def _decode(path: Path, raw: bytes) -> tuple[str, list[str]]:
 
 
 def _tokens(s: str) -> list[str]:
-    """Values of a data line: tab- or semicolon-separated (a comma inside a value is then a decimal
-    comma, as Gwyddion's export writes in some locales), else comma-separated, else whitespace."""
+    """Values of a data line.
+
+    Tab- or semicolon-separated (a comma inside a value is then a decimal comma, as Gwyddion's
+    export writes in some locales), else comma-separated, else whitespace-separated.
+    """
     if "\t" in s or ";" in s:
         toks = [t.strip() for t in re.split(r"[\t;]", s) if t.strip()]
         if any("," in t for t in toks) and all(_DECIMAL_COMMA.match(t) or _isnum(t) for t in toks):
