@@ -21,7 +21,7 @@ from .output import emit_json, json_text
 _conv = click.option("--convention", type=click.Choice(["sample", "tip"]), default=None,
                      help="The instrument's sign convention when the file does not record it.")
 _fmt = click.option("--format", "fmt", default=None,
-                    help="Force the file format (gwy, ibw, sxm, 3ds, nanoscope, park, text, npy).")
+                    help="Force the file format (gwy, ibw, sxm, 3ds, dat, nanoscope, park, text, npy).")
 #: ``kpfm fit --set`` option -> fitted parameter name
 _FITTED_PLAIN = {"mu_li_se": "mu_li_se_eV", "width": "width_nm", "front": "front_nm", "x_offset": "x_offset_nm",
                  "x_scale": "x_scale"}
