@@ -25,8 +25,9 @@ alignment).
 The reference scan is the one marked ``reference: true``, otherwise the one whose OCV is closest to
 0 V (the discharged state). The scans are aligned in x only when asked (``align_on``), only on a
 channel every file has, and each shift is reported with its correlation coefficient; a shift the
-cross-correlation finds implausible (correlation below 0.5, on the bound of the search, or beyond a
-quarter of the scan without ``max_shift_nm``) is refused unless ``force_align`` is set. Each scan's
+cross-correlation finds implausible (correlation below 0.5 or not significant against noise, on the
+bound of the search, or beyond a quarter of the scan without ``max_shift_nm``) is refused unless
+``force_align`` is set. Each scan's
 CPD(x) is interpolated onto the reference's x: scans with other pixel counts over the same width are
 resampled; scans of different widths are refused unless aligned, and then the x axis is cut to the
 range every scan covers. Points left without data by a shift are counted and reported. ΔCPD = CPD −
@@ -438,8 +439,8 @@ def _align(spec, scans, files, profiles, iref, align_on) -> list:
 def _alignment_record(a) -> dict | None:
     if a is None:
         return None
-    return {"shift_nm": a.shift_nm, "correlation": a.correlation, "overlap": a.overlap,
-            "plausible": a.plausible, "problems": list(a.problems)}
+    return {"shift_nm": a.shift_nm, "correlation": a.correlation, "significance": a.significance,
+            "overlap": a.overlap, "plausible": a.plausible, "problems": list(a.problems)}
 
 
 def _common_axis(scans, profiles, iref, shifts, align_on, notes):
