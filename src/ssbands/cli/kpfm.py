@@ -201,7 +201,10 @@ def profile(file, channel, rows, mask, level, along, pixel_size_nm, pixel_units,
                           pixel_size_nm=pixel_size_nm, pixel_units=pixel_units)
     b = _range(base, "--base")
     if b is not None:
-        prof = reference_to_base(prof, b)
+        try:
+            prof = reference_to_base(prof, b)
+        except InputError as exc:
+            raise InputError(f"--base {base}: {exc}") from None
     var = "cpd_V" if "cpd_V" in prof else "value"
     allm = region_mean(prof, (float(prof.x.min()), float(prof.x.max())), var)
     if out_file:

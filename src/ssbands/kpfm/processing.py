@@ -222,6 +222,8 @@ def x_axis_nm(nx: int, size_x_m: float | None = None, pixel_size_nm: float | Non
     """
     if pixel_size_nm is not None:
         dx = float(pixel_size_nm)
+        if not (np.isfinite(dx) and dx > 0):
+            raise InputError(f"pixel_size_nm={pixel_size_nm!r} is not a positive number of nm per pixel")
     elif size_x_m is not None:
         dx = float(size_x_m) * 1e9 / nx
     else:
@@ -303,7 +305,9 @@ def map_to_profile(kfile, channel: str | None = None, *, rows=None, mask=None, l
     if rows is not None:
         sel = np.arange(z.shape[0])[rows]
         if sel.size == 0:
-            raise InputError(f"row selection {rows!r} is empty for a map of {z.shape[0]} rows")
+            what = f"{rows.start}:{rows.stop}" if isinstance(rows, slice) else repr(rows)
+            raise InputError(f"KPFM file {str(kf.path)!r}: rows {what} select no row of the map of channel "
+                             f"{ch.title!r} ({z.shape[0]} rows)")
         steps.append(f"rows {int(sel.min())}..{int(sel.max())} of {z.shape[0]}")
     if flip_sign:
         z = -z
@@ -339,7 +343,7 @@ def _profile_x(kf, ch, nx: int, size, pixel_size_nm, pixel_units: bool) -> np.nd
     """The profile's x: nm from the scan size or ``pixel_size_nm``, or pixel centres when asked."""
     if pixel_units:
         if pixel_size_nm is not None:
-            raise InputError("pixel_units=True and pixel_size_nm were both given: choose one")
+            raise InputError("pixel_units=True and pixel_size_nm=VALUE were both given: choose one")
         return np.arange(nx) + 0.5
     if size is None and pixel_size_nm is None:
         why = ch.metadata.get("size_note") or "the file gives no physical size"

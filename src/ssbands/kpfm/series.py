@@ -344,6 +344,9 @@ def _profile(spec: SeriesSpec, kf, channel):
     """The scan's CPD profile; ``pixel_size_nm`` only for a file without a physical size."""
     from .processing import map_to_profile
 
+    if kf.sweep is not None:
+        raise InputError(f"scan {str(kf.path)!r} is a spectroscopy grid ({kf.format}), not a map: fit its "
+                         f"Δf(V) with ssbands.kpfm.spectroscopy.fit_grid and write the CPD map as a file first")
     ch = kf.channel(channel)
     px = None
     if ch.size_m is None:

@@ -135,8 +135,10 @@ def read(path: str | Path, channel: str | None = None, fmt: str | None = None,
     reader = _reader(fmt)
     try:
         kf = reader(p)
-    except InputError:
-        raise
+    except InputError as exc:
+        if str(p) in str(exc):
+            raise
+        raise InputError(f"KPFM file {str(p)!r}: {exc}") from None
     except MemoryError:
         raise fail(p, "too large to read into memory (a corrupt size field?)") from None
     except Exception as exc:  # noqa: BLE001 - any other failure of a parser is a bad file

@@ -155,6 +155,10 @@ def _unit_and_title(path: Path, header: dict[str, str], title: str | None, unit:
 def _finish(path, fmt, data, header, title, unit, src, notes, size, size_notes=()):
     sx, sy, px = size
     ny, nx = data.shape
+    for n, s_, ax in ((nx, sx, "x"), (ny, sy, "y")):
+        if px is not None and s_ is not None and not np.isclose(px * n, s_, rtol=0.01):
+            raise fail(path, f"the header's pixel size ({px * 1e9:.6g} nm) x {n} pixels = {px * n * 1e9:.6g} nm "
+                             f"disagrees with its {ax} size ({s_ * 1e9:.6g} nm); correct one of the two fields")
     if sx is None and px is not None:
         sx = px * nx
     if sy is None and px is not None:
