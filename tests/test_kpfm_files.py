@@ -70,6 +70,18 @@ def test_bracket_and_trailing_units_must_agree(tmp_path):
         read(text_map(tmp_path / "d.txt", "title: CPD\nunit: V\nx size [nm]: 2 µm\n"))
 
 
+def test_pixel_size_that_disagrees_with_the_width_is_refused(tmp_path):
+    with pytest.raises(InputError, match=r"w\.txt.*pixel size \(20 nm\) x 4 pixels = 80 nm disagrees.*3000 nm"):
+        read(text_map(tmp_path / "w.txt", "title: CPD\nunit: V\nWidth: 3 µm\nPixel size: 20 nm\n"))
+    kf = read(text_map(tmp_path / "ok.txt", "title: CPD\nunit: V\nWidth: 80 nm\nPixel size: 20 nm\n"))
+    assert kf.channel().size_m == pytest.approx((8e-8, 6e-8))
+
+
+def test_size_refusals_name_the_file(tmp_path):
+    with pytest.raises(InputError, match=r"neg\.txt.*not positive"):
+        read(text_map(tmp_path / "neg.txt", "title: CPD\nunit: V\nWidth: -2 µm\n"))
+
+
 # ------------------------------------------------------------------ maps without a physical size
 def test_size_without_unit_is_not_guessed_and_pixel_units_are_offered(tmp_path):
     p = text_map(tmp_path / "u.txt", "title: CPD\nunit: V\nWidth: 2.000\n")
