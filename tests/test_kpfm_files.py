@@ -15,12 +15,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from _cli import run_cli as run
 from ssbands.errors import InputError
 from ssbands.kpfm.io import read, write
 from ssbands.kpfm.io._core import choose_potential, make_channel
 from ssbands.kpfm.processing import map_to_profile
 from ssbands.kpfm.spectroscopy import fit_grid
+
+from _cli import run_cli as run
 from test_kpfm_io import make_3ds, make_sxm
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "ssbands"
