@@ -68,10 +68,11 @@ plots.plot_profile(seg, path=OUT / "kpfm_profile.png")
 
 # 4. operando series: drift-aligned on topography, ΔCPD against OCV = 0
 man = tmp / "series.yaml"
-man.write_text("convention: sample\nrows: [8, 56]\nscans:\n"
+man.write_text("convention: sample\nrows: [8, 56]\nalign_on: topography\nscans:\n"
                + "".join(f"  - {{file: {p.name}, ocv_V: {o}}}\n" for p, o in files))
 series = operando_series(man)
-print("x-drift removed (nm):", np.round(series["shift_nm"].values, 1))
+print("x-drift removed (nm):", np.round(series["shift_nm"].values, 1), "correlation:",
+      np.round(series["shift_correlation"].values, 2))
 for o, d in zip(series["ocv"].values, series["delta_cpd_V"].values, strict=True):
     print(f"OCV {o:.1f} V: mean ΔCPD anode side {np.nanmean(d[10:90]):+.3f} V, cathode side "
           f"{np.nanmean(d[210:290]):+.3f} V")

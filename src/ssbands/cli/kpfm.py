@@ -9,6 +9,9 @@ commands do not take ``--library``.
 
 from __future__ import annotations
 
+import functools
+import re
+
 import click
 
 from ..errors import InputError
@@ -18,10 +21,56 @@ from .output import emit_json, json_text
 _conv = click.option("--convention", type=click.Choice(["sample", "tip"]), default=None,
                      help="The instrument's sign convention when the file does not record it.")
 _fmt = click.option("--format", "fmt", default=None,
-                    help="Force the file format (gwy, ibw, sxm, 3ds, nanoscope, park, text, npy).")
+                    help="Force the file format (gwy, ibw, sxm, 3ds, dat, nanoscope, park, text, npy).")
 #: ``kpfm fit --set`` option -> fitted parameter name
 _FITTED_PLAIN = {"mu_li_se": "mu_li_se_eV", "width": "width_nm", "front": "front_nm", "x_offset": "x_offset_nm",
                  "x_scale": "x_scale"}
+
+
+#: Library parameter -> this command line's flag, for messages that name a parameter as ``name=VALUE``.
+_PROFILE_FLAGS = {"channel": "--channel", "pixel_size_nm": "--pixel-size-nm", "pixel_units": "--pixel-units",
+                  "convention": "--convention"}
+
+
+def as_flags(message: str, flags: dict) -> str:
+    """Rewrite the ``name=VALUE`` parameter hints of a library message as this CLI's flags.
+
+    Parameters
+    ----------
+    message : str
+        The library's message (it names parameters, e.g. ``pass pixel_size_nm=VALUE``).
+    flags : dict
+        Parameter name -> flag (e.g. ``{"pixel_size_nm": "--pixel-size-nm"}``).
+
+    Returns
+    -------
+    str
+        The message with ``--pixel-size-nm VALUE``; a ``name=True`` becomes the bare flag.
+    """
+    if not flags:
+        return message
+    pat = r"(?<![\w.-])(" + "|".join(map(re.escape, flags)) + r")=('[^']*'|\S+?)(?=[\s,;)]|\.(?:\s|$)|$)"
+
+    def sub(m):
+        return flags[m.group(1)] if m.group(2) == "True" else f"{flags[m.group(1)]} {m.group(2)}"
+
+    return re.sub(pat, sub, message)
+
+
+def _flags(flags: dict):
+    """Decorator: an InputError from the library is re-raised with its parameter hints as flags."""
+    def deco(fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            try:
+                return fn(*args, **kwargs)
+            except InputError as exc:
+                msg = as_flags(str(exc), flags)
+                if msg == str(exc):
+                    raise
+                raise InputError(msg) from None
+        return wrapper
+    return deco
 
 
 def _rows(text):
@@ -56,6 +105,7 @@ def kpfm():
 @json_option()
 @_fmt
 @_conv
+@_flags(_PROFILE_FLAGS)
 def info(file, as_json, fmt, convention):
     """List the channels of FILE and the potential channel chosen by title and unit.
 
@@ -87,7 +137,7 @@ def info(file, as_json, fmt, convention):
     click.echo(f"potential channel: {kf.potential_channel}")
     click.echo(f"cpd convention: {kf.cpd_convention}")
     for n in kf.notes:
-        click.echo(f"  note: {n}")
+        click.echo(f"  note: {as_flags(n, _PROFILE_FLAGS)}")
 
 
 @kpfm.command()
@@ -100,13 +150,17 @@ def info(file, as_json, fmt, convention):
               help="Levelling (default none for potential, plane for topography).")
 @click.option("--along", type=click.Choice(["x", "y"]), default="x", help="Profile direction.")
 @click.option("--pixel-size-nm", type=FINITE_FLOAT, default=None, help="Pixel size when the file has none.")
+@click.option("--pixel-units", is_flag=True, default=False,
+              help="Make the profile in pixels (x = pixel centres) for a map without a physical size.")
 @click.option("--base", default=None, help="X0:X1 (nm) of the inert base: adds cpd_base_V = CPD - CPD(base).")
 @click.option("--plot", type=click.Path(dir_okay=False), default=None, help="Save a figure (PNG/PDF/SVG).")
 @out_file_option("Write the Profile (.nc or .csv).")
 @json_option()
 @_fmt
 @_conv
-def profile(file, channel, rows, mask, level, along, pixel_size_nm, base, plot, out_file, as_json, fmt, convention):
+@_flags(_PROFILE_FLAGS)
+def profile(file, channel, rows, mask, level, along, pixel_size_nm, pixel_units, base, plot, out_file, as_json, fmt,
+            convention):
     """Average a map of FILE along y into CPD(x) with its standard deviation.
 
     \f
@@ -126,6 +180,8 @@ def profile(file, channel, rows, mask, level, along, pixel_size_nm, base, plot, 
         Profile direction.
     pixel_size_nm : float or None
         Pixel size, nm, when the file has none.
+    pixel_units : bool
+        Make the profile in pixels instead of nm.
     base : str or None
         ``X0:X1`` (nm) of the inert base to reference the CPD to.
     plot, out_file : str or None
@@ -142,10 +198,13 @@ def profile(file, channel, rows, mask, level, along, pixel_size_nm, base, plot, 
 
     kf = read(file, channel=channel, fmt=fmt, convention=convention)
     prof = map_to_profile(kf, None, rows=_rows(rows), mask=mask, level=level, along=along,
-                          pixel_size_nm=pixel_size_nm)
+                          pixel_size_nm=pixel_size_nm, pixel_units=pixel_units)
     b = _range(base, "--base")
     if b is not None:
-        prof = reference_to_base(prof, b)
+        try:
+            prof = reference_to_base(prof, b)
+        except InputError as exc:
+            raise InputError(f"--base {base}: {exc}") from None
     var = "cpd_V" if "cpd_V" in prof else "value"
     allm = region_mean(prof, (float(prof.x.min()), float(prof.x.max())), var)
     if out_file:
@@ -159,8 +218,9 @@ def profile(file, channel, rows, mask, level, along, pixel_size_nm, base, plot, 
         return
     ch = kf.channel()
     unit = ch.unit or "a.u."
+    xu = prof["x"].attrs.get("units", "nm")
     click.echo(f"{file}: channel {ch.title!r} [{unit}], {prof.sizes['x']} points, "
-               f"x {float(prof.x[0]):.4g}..{float(prof.x[-1]):.4g} nm")
+               f"x {float(prof.x[0]):.4g}..{float(prof.x[-1]):.4g} {xu}")
     click.echo(f"mean {allm.mean:.6g} {unit} (sem {allm.sem:.2g}); convention: {prof.attrs['cpd_convention']}")
     for s in prof.ssb.metadata["processing"]:
         click.echo(f"  {s}")
@@ -175,8 +235,9 @@ def _profile_json(file, kf, prof, var: str, allm) -> dict:
     ch = kf.channel()
     meta = prof.ssb.metadata
     svar = "std_V" if var == "cpd_V" else "std"
+    xkey = "x_px" if prof["x"].attrs.get("units") == "px" else "x_nm"
     d = {"file": str(file), "format": kf.format, "channel": ch.title, "unit": ch.unit,
-         "x_nm": prof["x"].values, "count": prof["count"].values,
+         xkey: prof["x"].values, "count": prof["count"].values,
          "mean_V" if var == "cpd_V" else "mean": allm.mean, "sem": allm.sem,
          "cpd_convention": prof.attrs["cpd_convention"], "processing": meta["processing"],
          "notes": list(kf.notes)}
@@ -194,6 +255,7 @@ def _profile_json(file, kf, prof, var: str, allm) -> dict:
 @click.option("--plot", type=click.Path(dir_okay=False), default=None, help="Save the CPD and RMS maps.")
 @json_option()
 @_fmt
+@_flags({"channel": "--channel"})
 def spectroscopy(file, channel, plot, as_json, fmt):
     """Fit a parabola to Δf(V) at every pixel of a grid: the vertex is the local CPD.
 
@@ -242,8 +304,11 @@ def spectroscopy(file, channel, plot, as_json, fmt):
 @click.argument("manifest", type=click.Path())
 @click.option("--plot", type=click.Path(dir_okay=False), default=None, help="Save ΔCPD(x) per OCV.")
 @out_file_option("Write the series (.nc or .csv).")
+@click.option("--force-align", is_flag=True, default=False,
+              help="Apply x shifts that the alignment finds implausible (low confidence or large) anyway.")
 @json_option()
-def series(manifest, plot, out_file, as_json):
+@_flags({"force_align": "--force-align"})
+def series(manifest, plot, out_file, force_align, as_json):
     """ΔCPD(x) per OCV from a manifest (YAML/TOML) or a folder of scans.
 
     \f
@@ -253,6 +318,8 @@ def series(manifest, plot, out_file, as_json):
         The manifest file or a folder of scans.
     plot, out_file : str or None
         Figure and series (.nc or .csv) to write.
+    force_align : bool
+        Apply implausible x shifts anyway.
     as_json : bool
         Print one JSON object (V, nm) instead of text.
     """
@@ -260,7 +327,7 @@ def series(manifest, plot, out_file, as_json):
 
     from ..kpfm.series import operando_series
 
-    s = operando_series(manifest)
+    s = operando_series(manifest, force_align=True if force_align else None)
     if out_file:
         s.ssb.write(out_file)
     if plot:
@@ -271,14 +338,20 @@ def series(manifest, plot, out_file, as_json):
     if as_json:
         emit_json({"ocv_V": s["ocv"].values, "x_nm": s["x"].values, "delta_cpd_V": s["delta_cpd_V"].values,
                    "delta_std_V": s["delta_std_V"].values, "cpd_V": s["cpd_V"].values, "std_V": s["std_V"].values,
-                   "shift_nm": s["shift_nm"].values, "reference_ocv_V": meta["reference_ocv_V"],
+                   "shift_nm": s["shift_nm"].values, "shift_correlation": s["shift_correlation"].values,
+                   "reference_ocv_V": meta["reference_ocv_V"],
                    "files": meta["files"], "channels": meta["channels"], "alignment": meta["alignment"],
-                   "cpd_convention": s.attrs["cpd_convention"]})
+                   "alignments": meta["alignments"], "points_without_data": meta["points_without_data"],
+                   "notes": meta["notes"], "cpd_convention": s.attrs["cpd_convention"]})
         return
     click.echo(f"{manifest}: {s.sizes['ocv']} scans on {s.sizes['x']} points; reference OCV "
                f"{meta['reference_ocv_V']:g} V; alignment: {meta['alignment']}")
-    for v, sh, d in zip(s["ocv"].values, s["shift_nm"].values, s["delta_cpd_V"].values, strict=True):
-        click.echo(f"  OCV {v:g} V: shift {sh:+.3g} nm, mean ΔCPD {np.nanmean(d):+.4g} V")
+    for v, sh, r, a, d in zip(s["ocv"].values, s["shift_nm"].values, s["shift_correlation"].values,
+                              meta["alignments"], s["delta_cpd_V"].values, strict=True):
+        conf = "" if a is None else f" (correlation {r:.2f}{'' if a['plausible'] else ', forced'})"
+        click.echo(f"  OCV {v:g} V: shift {sh:+.3g} nm{conf}, mean ΔCPD {np.nanmean(d):+.4g} V")
+    for n in meta["notes"]:
+        click.echo(f"  note: {n}")
 
 
 @kpfm.command()
@@ -303,6 +376,7 @@ def series(manifest, plot, out_file, as_json):
 @out_file_option("Write the fit: .json (result), .nc or .csv (decomposition Profile).")
 @json_option()
 @library_option("User materials library (YAML).")
+@_flags({"params": "--params"})
 def fit(source, stack_file, params, set_values, front_layer, weights, x_range, closure, mu_li_se, plot, out_file,
         as_json, library_file):
     """Fit the cell model in --stack to the ΔCPD(x) series in MANIFEST_OR_PROFILE (manifest, folder or .nc).
@@ -335,9 +409,9 @@ def fit(source, stack_file, params, set_values, front_layer, weights, x_range, c
     library_file : str or None
         User library YAML file (adds or overrides the cell's materials).
     """
+    from ..cell import Stack
     from ..kpfm.fit import fit as fit_model
     from ..kpfm.fit import load_measured, parse_params
-    from ..cell import Stack
 
     lib = user_library(library_file)
     stack = Stack.from_toml(stack_file, lib, closure=closure, mu_li_se_eV=mu_li_se)

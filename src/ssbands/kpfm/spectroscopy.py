@@ -13,6 +13,7 @@ a = c2 / s², Δf* = c0 − c1² / 4c2, and the fit RMS is sqrt(mean residual²)
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -129,7 +130,10 @@ def fit_parabola(bias_V, df_Hz, *, expect_negative: bool = True) -> ParabolaFit:
 
 
 def fit_grid(kfile, channel: str = "Frequency Shift", *, expect_negative: bool = True) -> ParabolaFit:
-    """Fit the Δf(V) parabola at every pixel of a spectroscopy grid (e.g. a Nanonis ``.3ds``).
+    """Fit the Δf(V) parabola at every pixel of a spectroscopy grid.
+
+    A Nanonis ``.3ds`` grid, or a ``.dat`` point spectrum read as a 1 x 1 grid. The sweep must be
+    a bias in V (its signal named so in the header).
 
     Parameters
     ----------
@@ -158,4 +162,10 @@ def fit_grid(kfile, channel: str = "Frequency Shift", *, expect_negative: bool =
     if ch.unit != "Hz":
         raise InputError(f"channel {ch.title!r} of {str(kf.path)!r} has unit {ch.unit!r}, not Hz: name "
                          f"the frequency-shift channel")
+    sweep = str(kf.metadata.get("sweep_signal") or "")
+    if not re.search(r"\(V\)\s*$", sweep):
+        raise InputError(f"KPFM file {str(kf.path)!r}: the sweep is {sweep or 'not named in the header'!r}, not a "
+                         f"bias in V, so the vertex of Δf is not a CPD")
+    if not np.isfinite(ch.data).any():
+        raise InputError(f"channel {ch.title!r} of {str(kf.path)!r} holds no finite value")
     return fit_parabola(kf.sweep, ch.data, expect_negative=expect_negative)

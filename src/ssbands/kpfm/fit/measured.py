@@ -76,6 +76,9 @@ def load_measured(path: str | Path) -> xr.Dataset:
 
 def _from_dataset(ds: xr.Dataset, sigma_V, reference_ocv):
     src = ds.attrs.get("source", "") or ds.ssb.metadata.get("series", "<Profile>")
+    if "x" in ds.coords and ds["x"].attrs.get("units", "nm") != "nm":
+        raise InputError(f"measured Profile {src!r}: x is in {ds['x'].attrs.get('units')!r}, not nm; the model "
+                         f"needs positions in nm (make the profile with the pixel size, pixel_size_nm=VALUE)")
     var = next((v for v in ("delta_cpd_V", "dcpd_V") if v in ds), None)
     if var is None:
         raise InputError(f"measured Profile {src!r} has no delta_cpd_V (an operando series) or dcpd_V "

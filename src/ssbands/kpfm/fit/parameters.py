@@ -81,7 +81,7 @@ def parse_params(spec: str | Sequence[str]) -> list[str]:
             raise InputError(f"fit parameter {s!r} is listed twice")
         out.append(k)
     if not out:
-        raise InputError("no fit parameters given; e.g. --params offset,width")
+        raise InputError("no fit parameters given; e.g. params='offset,width'")
     return out
 
 

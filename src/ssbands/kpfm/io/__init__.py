@@ -7,10 +7,11 @@
 >>> cpd.data.shape, cpd.unit, cpd.size_m
 ((120, 120), 'V', (2e-06, 2e-06))
 
-Formats (``fmt``): ``gwy`` (Gwyddion), ``ibw`` (Asylum), ``sxm`` and ``3ds`` (Nanonis),
+Formats (``fmt``): ``gwy`` (Gwyddion 2; Gwyddion 1.x files are named and refused), ``ibw`` (Asylum),
+``sxm``, ``3ds`` and ``dat`` (Nanonis images, grids and point spectra),
 ``nanoscope`` (Bruker/Veeco ``.spm``, ``.000``-style numbered files), ``park`` (Park ``.tiff``),
 ``text`` (``.txt``, ``.csv``, ``.dat``, ``.asc``), ``npy``. The vendor libraries (gwyfile, igor2,
-nanonispy, tifffile) are the optional extra ``pip install ssbands[kpfm]``.
+tifffile) are the optional extra ``pip install ssbands[kpfm]``.
 
 Every failure — missing, truncated, corrupt or unsupported file, missing library — raises
 :class:`ssbands.errors.InputError` naming the file and what is wrong.
@@ -27,7 +28,7 @@ from ._core import CONVENTIONS, SAMPLE_BIAS, TIP_BIAS, UNKNOWN_CONVENTION, Chann
 __all__ = ["read", "write", "detect_format", "KPFMFile", "Channel", "FORMATS", "WRITABLE", "EXTENSIONS",
            "SAMPLE_BIAS", "TIP_BIAS", "UNKNOWN_CONVENTION", "CONVENTIONS", "si_unit"]
 
-FORMATS = ("gwy", "ibw", "sxm", "3ds", "nanoscope", "park", "text", "npy")
+FORMATS = ("gwy", "ibw", "sxm", "3ds", "dat", "nanoscope", "park", "text", "npy")
 WRITABLE = ("npy", "text", "gwy")
 
 #: Format name of each file extension (lower case), used when the first bytes do not tell.
@@ -57,10 +58,10 @@ def detect_format(path: str | Path) -> str:
     p = Path(path)
     try:
         with open(p, "rb") as fh:
-            head = fh.read(64)
+            head = fh.read(65536)
     except OSError as exc:
         raise InputError(f"KPFM file {str(p)!r} cannot be opened: {exc.strerror or exc}") from None
-    if head.startswith(b"GWYP"):
+    if head.startswith(b"GWYP") or head.startswith(b"GWYO"):
         return "gwy"
     if head.startswith(b"\x93NUMPY"):
         return "npy"
@@ -72,13 +73,15 @@ def detect_format(path: str | Path) -> str:
         return "3ds"
     if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
         return "park"
+    if re.search(rb"(^|[\r\n])\[DATA\][\r\n]", head) and b"\t" in head:
+        return "dat"
     ext = p.suffix.lower()
     if ext in EXTENSIONS:
         return EXTENSIONS[ext]
     if re.fullmatch(r"\.\d{3}", ext):
         return "nanoscope"
     raise InputError(f"KPFM file {str(p)!r}: unsupported format (extension {ext or 'none'!r}); "
-                     f"supported: .gwy .ibw .sxm .3ds .spm/.000 .tiff .txt/.csv .npy, or pass fmt= "
+                     f"supported: .gwy .ibw .sxm .3ds .dat .spm/.000 .tiff .txt/.csv .npy, or pass fmt= "
                      f"one of {', '.join(FORMATS)}")
 
 
@@ -91,6 +94,8 @@ def _reader(fmt: str):
         from .nanonis import read_sxm as r
     elif fmt == "3ds":
         from .nanonis import read_3ds as r
+    elif fmt == "dat":
+        from .nanonis import read_dat as r
     elif fmt == "nanoscope":
         from .nanoscope import read_nanoscope as r
     elif fmt == "park":
@@ -130,8 +135,10 @@ def read(path: str | Path, channel: str | None = None, fmt: str | None = None,
     reader = _reader(fmt)
     try:
         kf = reader(p)
-    except InputError:
-        raise
+    except InputError as exc:
+        if str(p) in str(exc):
+            raise
+        raise InputError(f"KPFM file {str(p)!r}: {exc}") from None
     except MemoryError:
         raise fail(p, "too large to read into memory (a corrupt size field?)") from None
     except Exception as exc:  # noqa: BLE001 - any other failure of a parser is a bad file

@@ -32,11 +32,22 @@ CONVENTIONS = {"sample": SAMPLE_BIAS, "tip": TIP_BIAS, "unknown": UNKNOWN_CONVEN
 _POTENTIAL_WORDS = re.compile(
     r"(?<![a-z])(cpd|kpfm|skpm|kpm|fm-?kpfm|am-?kpfm|potential|surface ?potential|contact ?potential|"
     r"kelvin|nap ?potential|work ?function|spv)(?![a-z])", re.IGNORECASE)
-#: Words that mean "this is not the potential" even when the unit is V.
+#: Words that mean "this is not the surface potential" even when the unit is V: signals of the
+#: feedback loops (bias, amplitude, phase, error, setpoint), lock-in outputs (LI, demod, X/Y/R,
+#: harmonics), sensors (temperature, humidity, z sensor), generic inputs and outputs (input, aux,
+#: user in/out, ADC/DAC) and potentials that are not the surface's (electrochemical, cell, gate).
 _NOT_POTENTIAL_WORDS = re.compile(
-    r"(bias|amplitude|deflection|phase|current|excitation|drive|error|userin|user ?in|aux|input|lateral|"
-    r"friction|frequency|height|topograph|z ?sensor|bias ?spectroscopy|applied ?voltage|setpoint|mask)",
+    r"(bias|amplitude|deflection|phase|current|excitation|drive|error|userin|user ?in|user ?out|aux|input|"
+    r"lateral|friction|frequency|height|topograph|z ?sensor|sensor|applied ?voltage|setpoint|mask|"
+    r"lock[- ]?in|(?<![a-z])li(?![a-z])|demod|harmonic|(?<![a-z])(x|y|r|theta)(?![a-z])|temperature|"
+    r"(?<![a-z])temp(?![a-z])|thermo|humidity|pressure|(?<![a-z])(adc|dac|in|out)\s*\d|"
+    r"electrochem|(?<![a-z])ec(?![a-z])|cell|working ?electrode|reference|gate|drain|counter)",
     re.IGNORECASE)
+#: Words that mark a backward (retrace) or forward (trace) scan direction in a channel title.
+_BACKWARD = re.compile(r"backward|(?<![a-z])bwd(?![a-z])|retrace|(?<![a-z])backw(?![a-z])|\(r\)|<-|←",
+                       re.IGNORECASE)
+_FORWARD = re.compile(r"forward|(?<![a-z])fwd(?![a-z])|(?<![a-z])trace|(?<![a-z])forw(?![a-z])|\(f\)|->|→",
+                      re.IGNORECASE)
 
 _SI_PREFIX = {"y": 1e-24, "z": 1e-21, "a": 1e-18, "f": 1e-15, "p": 1e-12, "n": 1e-9, "u": 1e-6,
               "µ": 1e-6, "μ": 1e-6, "~": 1e-6, "m": 1e-3, "c": 1e-2, "d": 1e-1, "k": 1e3, "M": 1e6,
@@ -94,18 +105,44 @@ def looks_like_potential(title: str) -> bool:
 
 
 def looks_like_other(title: str) -> bool:
-    """True when a channel title names a signal that is not a potential (Amplitude, Phase, ...).
+    """True when a channel title names a signal that is not the surface potential.
+
+    Feedback-loop signals (Bias, Amplitude, Phase, Error, Setpoint), lock-in outputs (LI, Demod,
+    X/Y/R), sensors (Temperature, Z sensor), generic inputs and outputs (Input 2, UserIn0, Aux,
+    ADC1) and potentials that are not the surface's (electrochemical, cell, gate).
 
     Parameters
     ----------
     title : str
-        Channel title.
+        Channel title (CamelCase and underscores are split into words).
 
     Returns
     -------
     bool
     """
-    return bool(_NOT_POTENTIAL_WORDS.search(title or ""))
+    return bool(_NOT_POTENTIAL_WORDS.search(_words(title)))
+
+
+def scan_direction(title: str) -> str:
+    """Scan direction named in a channel title.
+
+    Parameters
+    ----------
+    title : str
+        Channel title, e.g. ``"Bias (backward)"``, ``"NapPotentialRetrace"``, ``"Z fwd"``.
+
+    Returns
+    -------
+    str
+        ``"backward"`` (backward, bwd, Retrace), ``"forward"`` (forward, fwd, Trace) or ``""``
+        when the title does not say.
+    """
+    t = _words(title)
+    if _BACKWARD.search(t):
+        return "backward"
+    if _FORWARD.search(t):
+        return "forward"
+    return ""
 
 
 @dataclass(frozen=True)
@@ -229,10 +266,12 @@ class KPFMFile:
         """
         if name is None:
             if self.potential_channel is None:
+                cands = describe_candidates(self.channels)
                 raise InputError(
                     f"KPFM file {str(self.path)!r}: no potential channel found (none is titled like "
-                    f"CPD/Potential/KPFM with a unit of V). The file has: {self.describe_channels()}. "
-                    f"Name one with channel=NAME (CLI: --channel NAME).")
+                    f"CPD/Potential/KPFM with a unit of V and names no other signal"
+                    + (f"; candidates: {cands}" if cands else "")
+                    + f"). The file has: {self.describe_channels()}. Name one with channel=NAME.")
             name = self.potential_channel
         for c in self.channels:
             if c.title == name:
@@ -313,6 +352,11 @@ def make_channel(title, unit, data, size_m=None, *, unit_source="file", metadata
 def classify(ch: Channel) -> str:
     """Role of a channel from its title and unit (not its index).
 
+    Only a channel whose title names the surface potential (CPD, KPFM, Potential, ...), names no
+    other signal and whose unit is V is a ``"potential"``. A channel in V whose title names nothing
+    (e.g. Gwyddion's "Recalibrated Data 1") or names a potential together with another signal
+    (e.g. "KPFM Amplitude") is a ``"potential-candidate"``: listed, never chosen automatically.
+
     Parameters
     ----------
     ch : Channel
@@ -327,27 +371,62 @@ def classify(ch: Channel) -> str:
     if ch.data.ndim == 3:
         return "spectroscopy"
     t = ch.title
-    if ch.unit == "V" and looks_like_potential(t):
+    pot, other = looks_like_potential(t), looks_like_other(t)
+    if ch.unit == "V" and pot and not other:
         return "potential"
-    if ch.unit == "V" and ch.unit_source == "file" and not looks_like_other(t):
+    if ch.unit == "V" and (pot or (ch.unit_source == "file" and not other)):
         return "potential-candidate"
     if ch.unit == "m" and re.search(r"height|topograph|z ?sensor|^z$", t, re.IGNORECASE):
         return "topography"
-    if ch.unit not in ("V",) and looks_like_potential(t):
+    if ch.unit != "V" and pot and not other:
         return "suspect-potential"
     return "other"
 
 
-_RANK = {"potential": 3, "potential-candidate": 2, "suspect-potential": 1}
+def _why_candidate(c: Channel) -> str:
+    """Why a channel is listed as a candidate but not chosen (for messages)."""
+    if c.role == "suspect-potential":
+        return f"title or history says potential but the unit is {c.unit or 'missing'!r}"
+    if looks_like_potential(c.title):
+        return "the title also names another signal"
+    return "unit V but the title does not say potential"
+
+
+def describe_candidates(channels) -> str:
+    """``'A' [V] (why), ...`` for the channels that could hold the potential (for messages).
+
+    Parameters
+    ----------
+    channels : sequence of Channel
+        The file's channels.
+
+    Returns
+    -------
+    str
+        Empty when no channel could be the potential.
+    """
+    out = []
+    for c in channels:
+        if c.role == "potential":
+            d = c.metadata.get("direction") or scan_direction(c.title)
+            out.append(f"{c.title!r} [V]" + (f" ({d})" if d else ""))
+        elif c.role in ("potential-candidate", "suspect-potential"):
+            out.append(f"{c.title!r} [{c.unit or '?'}] ({_why_candidate(c)})")
+    return ", ".join(out)
+
+
+def _direction(c: Channel) -> str:
+    return str(c.metadata.get("direction") or c.metadata.get("line_direction") or scan_direction(c.title)).lower()
 
 
 def choose_potential(channels: list[Channel], path: Path) -> tuple[str | None, list[str]]:
     """Pick the potential channel by title and unit; return its title and the notes explaining why.
 
-    Ranking: a title that says potential *and* unit V > unit V stated by the file with a neutral
-    title (e.g. Gwyddion's "Recalibrated Data 1") > a title or processing history that says
-    potential with a wrong unit (used only when nothing else qualifies, and reported).
-    Among equals the later channel wins (a derived, calibrated channel comes after its source).
+    Only channels of role ``"potential"`` (title names the surface potential and no other signal,
+    unit V) are chosen. Among several, a forward (trace) scan is preferred to a backward (retrace)
+    one; if more than one remains, the choice is ambiguous and nothing is chosen: the notes list
+    the candidates. Channels in V with a neutral title, or whose title also names another signal,
+    and channels whose title says potential but whose unit is not V, are listed, never chosen.
 
     Parameters
     ----------
@@ -359,32 +438,33 @@ def choose_potential(channels: list[Channel], path: Path) -> tuple[str | None, l
     Returns
     -------
     title : str or None
-        The chosen channel's title, or None when no channel qualifies.
+        The chosen channel's title, or None when no channel qualifies or the choice is ambiguous.
     notes : list of str
-        Why it was chosen (and warnings).
+        Why it was chosen, or the candidates.
     """
-    notes: list[str] = []
-    ranked = [(_RANK.get(c.role, 0), i, c) for i, c in enumerate(channels)]
-    ranked = [r for r in ranked if r[0] > 0]
-    if not ranked:
+    pots = [c for c in channels if c.role == "potential"]
+    cands = describe_candidates(channels)
+    if not pots:
+        if cands:
+            return None, [f"no potential channel chosen: no channel is titled like CPD/Potential/KPFM with a "
+                          f"unit of V and no other signal; candidates: {cands}; name one with channel=NAME"]
         return None, ["no potential channel: no channel is titled like CPD/Potential/KPFM with a unit "
                       "of V; channels: " + ", ".join(f"{c.title!r} [{c.unit or '?'}]" for c in channels)]
-    best_rank = max(r[0] for r in ranked)
-    best = [r for r in ranked if r[0] == best_rank]
-    # prefer an exact potential word over a generic one, then the last (derived) channel
-    best.sort(key=lambda r: (looks_like_potential(r[2].title), r[1]))
-    chosen = best[-1][2]
-    others = [r[2].title for r in ranked if r[2] is not chosen]
-    why = {3: "title names a potential and the unit is V",
-           2: "unit V stated by the file and the title names no other signal",
-           1: "title or processing history says potential although the unit is "
-              f"{chosen.unit or 'missing'!r}"}[best_rank]
-    notes.append(f"potential channel {chosen.title!r}: {why}"
-                 + (f" (other candidates: {', '.join(map(repr, others))})" if others else ""))
-    if chosen.role == "suspect-potential":
-        notes.append(f"WARNING: channel {chosen.title!r} is used as potential although its unit is "
-                     f"{chosen.unit or 'missing'!r}; check its calibration")
-    return chosen.title, notes
+    forward = [c for c in pots if _direction(c) not in ("backward", "retrace")]
+    best = forward or pots
+    if len(best) > 1:
+        return None, [f"no potential channel chosen: {len(best)} channels could be the potential ({cands}); "
+                      f"name one with channel=NAME"]
+    chosen = best[0]
+    others = [c.title for c in channels if c is not chosen and c.role in
+              ("potential", "potential-candidate", "suspect-potential")]
+    why = "title names a potential and the unit is V"
+    if len(pots) > 1:
+        why += "; the forward scan is preferred to the backward one"
+    elif _direction(chosen) in ("backward", "retrace"):
+        why += " (the only one recorded is a backward scan)"
+    return chosen.title, [f"potential channel {chosen.title!r}: {why}"
+                          + (f" (other candidates: {', '.join(map(repr, others))})" if others else "")]
 
 
 def check_file(path) -> Path:

@@ -155,11 +155,14 @@ def read_gwy(path: Path) -> KPFMFile:
     KPFMFile
         Channels in SI base units (V, m, Hz, ...), scan size in m.
     """
+    buf = path.read_bytes()
+    if buf[:4] == b"GWYO":
+        raise fail(path, "is a Gwyddion 1.x file (magic 'GWYO'), an old format that gwyfile cannot read; open "
+                         "it in Gwyddion 2 and save it again as .gwy (File > Save As)")
     try:
         import gwyfile
     except ImportError:
         raise missing_library(path, "gwyfile") from None
-    buf = path.read_bytes()
     try:
         _validate(buf)
     except (ValueError, struct.error, UnicodeDecodeError, RecursionError) as exc:

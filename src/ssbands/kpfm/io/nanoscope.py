@@ -10,10 +10,16 @@ No maintained Python library reads them, so this is a parser of the documented l
 * the image at ``Data offset`` (bytes), ``Data length`` bytes, ``Bytes/pixel`` little-endian signed
   integers, ``Samps/line`` x ``Number of lines``, stored bottom line first.
 
-Scaling chain (Nanoscope ≥ 4.3; the user guide): value = raw × (Z-scale hard value / 2^(8·bytes)) ×
-soft scale, i.e. ``raw`` LSB × V/LSB × (nm/V). For 2-byte data Z-scale hard value/2^16 equals the
-hard scale in parentheses (V/LSB); both are read and must agree. The display-only ``Z magnify`` is
-ignored. Scan size ``"15 15 ~m"`` (``~m`` is µm) gives the physical size.
+Scaling chain of an image (Nanoscope ≥ 4.3; Command Reference Manual, appendix "Data File
+Format"): value = raw × (Z-scale hard value / 2^(8·Bytes/pixel)) × soft scale, i.e. ``raw`` LSB ×
+V/LSB × (nm/V). The data are rescaled to the full integer range when the file is saved, so the hard
+value, not the acquisition's hard scale in parentheses, converts the stored LSB; this is also what
+Gwyddion does for images. A channel whose hard value is not hard scale × 2^16 was auto-ranged: it
+is valid, read with its hard value, and noted. The soft scale (a sensitivity such as ``Sens.
+Zscan: V 15.068 nm/V``) is looked up in the Scanner list, then the Ciao scan list; a sensitivity
+without a unit leaves the hard value's unit (V; deg for ``Sens. Phase``). A Z scale without a soft
+scale is in its hard value's unit (seen for Potential). The display-only ``Z magnify`` is ignored.
+Scan size ``"15 15 ~m"`` (``~m`` is µm) gives the physical size.
 
 Bruker's KPFM ("Potential") applies the bias to the tip or the sample depending on the mode; the
 convention is recorded as unknown.
@@ -68,15 +74,46 @@ def _value(s: str) -> dict | None:
             "unit": m.group("unit") or ""}
 
 
-def _soft_scale(name: str, sections) -> tuple[float, str] | None:
-    for _, d in sections:
+def _soft_scale(name: str, sections) -> tuple[float, str, str] | None:
+    """``(value, unit, section)`` of a sensitivity, from the Scanner list first, then the Ciao scan list."""
+    order = {"scanner list": 0, "microscope list": 0, "ciao scan list": 1}
+    for sec, d in sorted(sections, key=lambda sd: order.get(sd[0].lower(), 2)):
         for key in (name, name.split(":", 1)[-1]):
             if key in d:
-                v = d[key]
-                m = re.match(r"^\s*V\s+([-+0-9.eE]+)\s*(\S*)", v)
+                m = re.match(r"^\s*V\s+([-+0-9.eE]+)\s*(\S*)", d[key])
                 if m:
-                    return float(m.group(1)), m.group(2)
+                    return float(m.group(1)), m.group(2), sec
     return None
+
+
+def _z_scaling(path, title: str, zfield: str, secs, bpp: int) -> tuple[float, str, dict, str | None]:
+    """Factor (unit per LSB), unit, the scaling record and a note (auto-ranged) of one image."""
+    z = _value(zfield)
+    if z is None:
+        raise fail(path, f"image {title!r}: cannot parse Z scale {zfield!r}")
+    lsb_v = z["hval"] / 2.0 ** (8 * bpp)
+    note = None
+    if z["hscale"] is not None and bpp == 2:
+        hs = float(z["hscale"])
+        if hs > 0 and not np.isclose(hs * 65536, z["hval"], rtol=1e-3):
+            note = (f"image {title!r} was auto-ranged when saved: Z scale hard value {z['hval']:g} "
+                    f"{z['unit'] or 'V'} is not hard scale {hs:g} V/LSB x 2^16; the hard value converts the "
+                    f"stored data, as the format defines")
+    unit = z["unit"] or "V"
+    factor = lsb_v
+    scaling = {"z_scale_hard_value": z["hval"], "z_scale_hard_scale": z["hscale"], "bytes_per_pixel": bpp,
+               "volts_per_lsb": lsb_v, "auto_ranged": note is not None}
+    if z["soft"]:
+        ss = _soft_scale(z["soft"], secs)
+        if ss is None:
+            raise fail(path, f"image {title!r}: soft scale {z['soft']!r} is not defined in the header")
+        sval, sunit, sec = ss
+        num = sunit.split("/")[0] if "/" in sunit else sunit
+        factor = lsb_v * sval
+        unit = num or ("deg" if z["soft"].strip().lower() == "sens. phase" else unit)
+        scaling.update({"soft_scale": z["soft"], "soft_scale_value": sval, "soft_scale_unit": sunit,
+                        "soft_scale_section": sec})
+    return factor, unit, scaling, note
 
 
 def _int(d: dict, key: str, path) -> int:
@@ -149,28 +186,9 @@ def read_nanoscope(path: Path) -> KPFMFile:
         zkey = next((k for k in d if re.fullmatch(r"(\d+:)?Z scale", k)), None)
         if zkey is None:
             raise fail(path, f"image {title!r} has no 'Z scale' parameter")
-        z = _value(d[zkey])
-        if z is None:
-            raise fail(path, f"image {title!r}: cannot parse Z scale {d[zkey]!r}")
-        lsb_v = z["hval"] / 2.0 ** (8 * bpp)
-        if z["hscale"] is not None and bpp == 2:
-            hs = float(z["hscale"])
-            if not np.isclose(hs, lsb_v, rtol=1e-3):
-                raise fail(path, f"image {title!r}: Z scale hard scale {hs} V/LSB disagrees with hard "
-                                 f"value {z['hval']} V / 2^16 = {lsb_v} V/LSB")
-        unit = z["unit"] or "V"
-        factor = lsb_v
-        scaling = {"z_scale_hard_value": z["hval"], "z_scale_hard_scale": z["hscale"], "bytes_per_pixel": bpp,
-                   "volts_per_lsb": lsb_v}
-        if z["soft"]:
-            ss = _soft_scale(z["soft"], secs)
-            if ss is None:
-                raise fail(path, f"image {title!r}: soft scale {z['soft']!r} is not defined in the header")
-            sval, sunit = ss
-            num = sunit.split("/")[0] if "/" in sunit else sunit
-            factor = lsb_v * sval
-            unit = num
-            scaling.update({"soft_scale": z["soft"], "soft_scale_value": sval, "soft_scale_unit": sunit})
+        factor, unit, scaling, note = _z_scaling(path, title, d[zkey], secs, bpp)
+        if note:
+            notes.append(note)
         try:
             size_m = _scan_size(d.get("Scan size") or scan_size_general or "")
         except ValueError:
@@ -193,5 +211,5 @@ def read_nanoscope(path: Path) -> KPFMFile:
         raise fail(path, "header describes no images ('\\*Ciao image list' sections)")
     pot, why = choose_potential(channels, path)
     meta = {"version": version, **{k: v for k, v in general.items() if len(v) < 500}}
-    notes.append("scaling: raw LSB x (Z scale hard value / 2^(8 bytes)) V/LSB x soft scale")
+    notes.append("scaling: raw LSB x (Z scale hard value / 2^(8 bytes/pixel)) V/LSB x soft scale (sensitivity)")
     return KPFMFile(path, "nanoscope", tuple(channels), pot, UNKNOWN_CONVENTION, tuple(notes + why), meta)

@@ -1,10 +1,15 @@
 r"""Plain-text / CSV maps and NumPy ``.npy`` maps (readers and writers).
 
 Text maps: optional header lines ``key: value`` (or ``key = value``, optionally after ``#``) followed
-by rows of numbers separated by tabs, commas, semicolons or spaces. Any line ending works (``\n``,
-``\r\n`` and old-Mac ``\r``). Recognised keys (case-insensitive): ``title``/``channel``,
-``unit``, ``x size [m]``/``y size [m]`` (any length unit in brackets, e.g. ``[nm]``, ``[um]``),
-``pixel size [nm]``, ``cpd convention`` (``sample``/``tip``). Everything else is kept as metadata.
+by rows of numbers separated by tabs, commas, semicolons or spaces (in tab- or semicolon-separated
+rows a comma inside a value is a decimal comma). Any line ending works (``\n``, ``\r\n`` and old-Mac
+``\r``). Recognised keys (case-insensitive): ``title``/``channel``, ``unit``/``value units``, the scan
+size as ``x size``/``y size``/``width``/``height``/``scan size``/``pixel size``, with the length unit
+either in brackets in the key (``x size [nm]: 2000``) or after the value (``Width: 2.000 µm``, as
+Gwyddion's ASCII export writes its ``# Channel:``, ``# Width:``, ``# Height:``, ``# Value units:``
+header), and ``cpd convention`` (``sample``/``tip``). Everything else is kept as metadata. A size
+field without a length unit is never guessed: the size is then unknown (pixel units only) and the
+notes name the field.
 
 ``.npy`` maps are loaded with ``allow_pickle=False``. A JSON side file ``NAME.npy.json`` (written by
 :func:`write_npy`) may give ``title``, ``unit``, ``size_m`` and ``cpd_convention``.
@@ -29,6 +34,7 @@ from ._core import (
     KPFMFile,
     choose_potential,
     fail,
+    looks_like_other,
     looks_like_potential,
     make_channel,
     si_unit,
@@ -36,31 +42,85 @@ from ._core import (
 
 _MAX_TEXT = 256 * 1024 * 1024
 _HEADER = re.compile(r"^\s*#?\s*(?P<key>[^:=\t]*?[A-Za-z][^:=\t]*?)\s*[:=]\s*(?P<val>.*?)\s*$")
-_SPLIT = re.compile(r"[\t,; ]+")
 _BRACKET_UNIT = re.compile(r"[\[(]\s*([^\])]+?)\s*[\])]")
+_NUM = r"[-+]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][-+]?\d+)?"
+#: A size value: one or two numbers (``2``, ``2 x 3``, ``15 15``, ``2, 3``) and an optional unit after them.
+_SIZE_VALUE = re.compile(rf"^\s*(?P<a>{_NUM})(?:\s*(?:[x×*;]|,\s)\s*(?P<b>{_NUM})|\s+(?P<b2>{_NUM}))?"
+                         r"\s*(?P<unit>[^\d\s].*?)?\s*$")
+_DECIMAL_COMMA = re.compile(r"^[-+]?\d*,\d+(?:[eE][-+]?\d+)?$")
+_X_KEY = re.compile(r"^(?:image |scan )?width$|(?<![a-z])x(?![a-z]).*(size|range|length|width|extent|real)|"
+                    r"(size|range|length|width|extent|real).*(?<![a-z])x(?![a-z])|^xreal$")
+_Y_KEY = re.compile(r"^(?:image |scan )?height$|(?<![a-z])y(?![a-z]).*(size|range|length|height|extent|real)|"
+                    r"(size|range|length|height|extent|real).*(?<![a-z])y(?![a-z])|^yreal$")
+_XY_KEY = re.compile(r"^(?:scan|image)? ?(?:size|range|area)$")
+_PX_KEY = re.compile(r"pixel ?(size|spacing|pitch)")
+_TITLE_KEYS = ("title", "channel", "name", "channel name", "data name")
+_UNIT_KEYS = ("unit", "units", "z unit", "z units", "zunit", "value unit", "value units", "data unit", "data units")
 
 
-def _size_from_header(header: dict[str, str]) -> tuple[tuple[float, float] | None, list[str]]:
+def _number(text: str) -> float:
+    """A header number; a comma between digits is a decimal comma (Gwyddion writes the header in the locale)."""
+    return float(text.replace(",", ".")) if "," in text and "." not in text else float(text)
+
+
+def _length_factor(unit: str) -> float | None:
+    """Metres per ``unit`` (``"µm"``, ``"nm"``, ``"~m"``, ``"Å"``, ...), or None when it is not a length."""
+    u = unit.strip()
+    if u in ("Å", "Å", "angstrom", "Angstrom"):
+        return 1e-10
+    base, f = si_unit(u)
+    return f if base == "m" and u else None
+
+
+def _size_field(key: str, val: str) -> tuple[list[float] | None, str | None]:
+    """The length(s) in m of a size field, or None and why it cannot be used (unit missing, not a length)."""
+    m_key = _BRACKET_UNIT.search(key)
+    m = _SIZE_VALUE.match(val)
+    if m is None:
+        return None, f"header field {key!r}: {val!r} is not a number with a length unit"
+    nums = [_number(m.group("a"))] + [_number(g) for g in (m.group("b"), m.group("b2")) if g]
+    unit_after = (m.group("unit") or "").strip()
+    unit_key = m_key.group(1) if m_key else ""
+    if unit_key and unit_after and _length_factor(unit_key) != _length_factor(unit_after):
+        raise ValueError(f"header field {key!r}: the unit in brackets ({unit_key!r}) and the unit after the "
+                         f"value ({unit_after!r}) disagree")
+    unit = unit_after or unit_key
+    if not unit:
+        return None, (f"header field '{key}: {val}' gives no length unit, so the scan size is unknown; write it "
+                      f"with its unit (e.g. '{key}: {val} µm') or give the pixel size")
+    f = _length_factor(unit)
+    if f is None:
+        return None, f"header field '{key}: {val}' is not a length (unit {unit!r}); the scan size is unknown"
+    return [v * f for v in nums], None
+
+
+def _size_from_header(header: dict[str, str]) -> tuple[tuple[float | None, float | None, float | None], list[str]]:
+    """Scan size ``(x, y, pixel)`` in m from the header, and notes on size fields that could not be used.
+
+    A length is read from a unit in brackets in the key (``x size [nm]: 2000``) or after the value
+    (``Width: 2.000 µm``, Gwyddion's ASCII export); a size field without a unit is never guessed.
+    """
     sx = sy = px = None
     notes: list[str] = []
     for key, val in header.items():
-        k = key.lower()
-        m = _BRACKET_UNIT.search(key)
-        unit = m.group(1) if m else "m"
-        base, f = si_unit(unit)
-        if base != "m":
+        k = _BRACKET_UNIT.sub("", key).strip().lower()
+        kind = ("px" if _PX_KEY.search(k) else "x" if _X_KEY.search(k) else "y" if _Y_KEY.search(k)
+                else "xy" if _XY_KEY.search(k) else None)
+        if kind is None:
             continue
-        try:
-            v = float(val.split()[0]) * f
-        except (ValueError, IndexError):
+        vals, why = _size_field(key, val)
+        if vals is None:
+            notes.append(str(why))
             continue
-        if re.search(r"pixel ?size", k):
-            px = v
-        elif re.search(r"\bx\b.*(size|range|length|width)|(size|range|length|width).*\bx\b|^width", k):
-            sx = v
-        elif re.search(r"\by\b.*(size|range|length|height)|(size|range|length|height).*\by\b", k):
-            sy = v
-    return (sx, sy, px), notes  # type: ignore[return-value]
+        if kind == "px":
+            px = vals[0]
+        elif kind == "x":
+            sx = vals[0]
+        elif kind == "y":
+            sy = vals[0]
+        else:
+            sx, sy = (vals[0], vals[-1]) if sx is None and sy is None else (sx, sy)
+    return (sx, sy, px), notes
 
 
 def _convention(header: dict[str, str]) -> str | None:
@@ -77,13 +137,12 @@ def _convention(header: dict[str, str]) -> str | None:
 
 def _unit_and_title(path: Path, header: dict[str, str], title: str | None, unit: str | None):
     notes = []
-    title = title or next((v for k, v in header.items() if k.lower() in ("title", "channel", "name")), None) \
-        or path.stem
+    title = title or next((v for k, v in header.items() if k.lower() in _TITLE_KEYS and v), None) or path.stem
     if unit is None:
-        unit = next((v for k, v in header.items() if k.lower() in ("unit", "units", "z unit", "zunit")), None)
+        unit = next((v for k, v in header.items() if k.lower() in _UNIT_KEYS), None)
     src = "file"
     if not unit:
-        if looks_like_potential(title) or looks_like_potential(path.stem):
+        if looks_like_potential(title) and not looks_like_other(title):
             unit, src = "V", "inferred"
             notes.append(f"unit not stated in the file; V assumed because the name {title!r} says potential")
         else:
@@ -93,9 +152,13 @@ def _unit_and_title(path: Path, header: dict[str, str], title: str | None, unit:
     return title, unit, src, notes
 
 
-def _finish(path, fmt, data, header, title, unit, src, notes, size):
+def _finish(path, fmt, data, header, title, unit, src, notes, size, size_notes=()):
     sx, sy, px = size
     ny, nx = data.shape
+    for n, s_, ax in ((nx, sx, "x"), (ny, sy, "y")):
+        if px is not None and s_ is not None and not np.isclose(px * n, s_, rtol=0.01):
+            raise fail(path, f"the header's pixel size ({px * 1e9:.6g} nm) x {n} pixels = {px * n * 1e9:.6g} nm "
+                             f"disagrees with its {ax} size ({s_ * 1e9:.6g} nm); correct one of the two fields")
     if sx is None and px is not None:
         sx = px * nx
     if sy is None and px is not None:
@@ -103,14 +166,76 @@ def _finish(path, fmt, data, header, title, unit, src, notes, size):
     if sx is not None and sy is None:
         sy = sx * ny / nx
         notes.append("y size not stated; square pixels assumed")
+    if sx is None and sy is not None:
+        sx = sy * nx / ny
+        notes.append("x size not stated; square pixels assumed")
     size_m = (sx, sy) if sx is not None else None
+    meta: dict = {}
+    notes = notes + list(size_notes)
     if size_m is None:
-        notes.append("the file gives no physical size (pixel units only); pass pixel_size_nm= (CLI: "
-                     "--pixel-size-nm) to make a profile")
-    ch = make_channel(title, unit, data, size_m, unit_source=src)
+        why = "; ".join(size_notes) if size_notes else "the file gives no physical size"
+        meta["size_note"] = why
+        notes.append("no physical size (pixel units only): pass pixel_size_nm=VALUE or pixel_units=True to "
+                     "make a profile")
+    ch = make_channel(title, unit, data, size_m, unit_source=src, metadata=meta)
     pot, why = choose_potential([ch], path)
     conv = _convention(header) or UNKNOWN_CONVENTION
     return KPFMFile(path, fmt, (ch,), pot, conv, tuple(notes + why), dict(header))
+
+
+def _decode(path: Path, raw: bytes) -> tuple[str, list[str]]:
+    """Text of a text map: UTF-8, else Latin-1 (older exports write µ as the byte 0xB5)."""
+    if b"\0" in raw[:65536]:
+        raise fail(path, "contains NUL bytes: a binary file, not a text map")
+    try:
+        return raw.decode("utf-8"), []
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")
+    bad = sum(1 for ch in text if "\x7f" <= ch <= "\x9f")
+    if bad > max(16, len(text) // 100):
+        raise fail(path, "is not text (many bytes that are neither UTF-8 nor Latin-1 text)")
+    return text, ["the file is not UTF-8; read as Latin-1"]
+
+
+def _tokens(s: str) -> list[str]:
+    """Values of a data line.
+
+    Tab- or semicolon-separated (a comma inside a value is then a decimal comma, as Gwyddion's
+    export writes in some locales), else comma-separated, else whitespace-separated.
+    """
+    if "\t" in s or ";" in s:
+        toks = [t.strip() for t in re.split(r"[\t;]", s) if t.strip()]
+        if any("," in t for t in toks) and all(_DECIMAL_COMMA.match(t) or _isnum(t) for t in toks):
+            toks = [t.replace(",", ".") for t in toks]
+        return toks
+    if "," in s:
+        return [t.strip() for t in s.split(",") if t.strip()]
+    return s.split()
+
+
+def _parse_lines(path: Path, text: str) -> tuple[dict[str, str], list[list[float]]]:
+    header: dict[str, str] = {}
+    rows: list[list[float]] = []
+    for n, line in enumerate(re.split(r"\r\n|\r|\n", text), 1):
+        s = line.strip()
+        if not s:
+            continue
+        toks = _tokens(s)
+        if rows or (toks and all(_isnum(t) for t in toks)):
+            if s.startswith("#"):
+                continue
+            try:
+                rows.append([float(t) for t in toks])
+            except ValueError:
+                raise fail(path, f"line {n} is not a row of numbers: {s[:60]!r}") from None
+            continue
+        m = _HEADER.match(s)
+        if m:
+            if len(header) < 10000:
+                header[m.group("key").lstrip("#").strip()] = m.group("val")
+        elif not s.startswith("#"):
+            raise fail(path, f"line {n} is neither a 'key: value' header line nor numbers: {s[:60]!r}")
+    return header, rows
 
 
 def read_text(path: Path) -> KPFMFile:
@@ -128,33 +253,8 @@ def read_text(path: Path) -> KPFMFile:
     """
     if path.stat().st_size > _MAX_TEXT:
         raise fail(path, f"text file larger than {_MAX_TEXT // 2**20} MiB")
-    raw = path.read_bytes()
-    if b"\0" in raw[:65536]:
-        raise fail(path, "contains NUL bytes: a binary file, not a text map")
-    text = raw.decode("utf-8", errors="replace")
-    if text.count("\ufffd") > max(16, len(text) // 100):
-        raise fail(path, "is not text (many bytes that are not UTF-8)")
-    header: dict[str, str] = {}
-    rows: list[list[float]] = []
-    for n, line in enumerate(re.split(r"\r\n|\r|\n", text), 1):
-        s = line.strip()
-        if not s:
-            continue
-        toks = [t for t in _SPLIT.split(s) if t]
-        if rows or (toks and all(_isnum(t) for t in toks)):
-            if s.startswith("#"):
-                continue
-            try:
-                rows.append([float(t) for t in toks])
-            except ValueError:
-                raise fail(path, f"line {n} is not a row of numbers: {s[:60]!r}") from None
-            continue
-        m = _HEADER.match(s)
-        if m:
-            if len(header) < 10000:
-                header[m.group("key").lstrip("#").strip()] = m.group("val")
-        elif not s.startswith("#"):
-            raise fail(path, f"line {n} is neither a 'key: value' header line nor numbers: {s[:60]!r}")
+    text, notes0 = _decode(path, path.read_bytes())
+    header, rows = _parse_lines(path, text)
     if not rows:
         raise fail(path, "contains no rows of numbers")
     widths = {len(r) for r in rows}
@@ -165,8 +265,11 @@ def read_text(path: Path) -> KPFMFile:
     if data.shape[0] < 2 or data.shape[1] < 2:
         raise fail(path, f"map of shape {data.shape} is too small (need at least 2 x 2)")
     title, unit, src, notes = _unit_and_title(path, header, None, None)
-    size, _ = _size_from_header(header)
-    return _finish(path, "text", data, header, title, unit, src, notes, size)
+    try:
+        size, size_notes = _size_from_header(header)
+    except ValueError as exc:
+        raise fail(path, str(exc)) from None
+    return _finish(path, "text", data, header, title, unit, src, notes0 + notes, size, size_notes)
 
 
 def _isnum(t: str) -> bool:
