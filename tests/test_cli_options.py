@@ -20,7 +20,7 @@ FULLER = str(REPO / "examples" / "stacks" / "fuller2021.toml")
 
 #: every command whose result depends on the material library
 LIBRARY_COMMANDS = {("materials", "list"), ("materials", "show"), ("band",), ("demo",), ("scl",), ("kpfm", "fit"),
-                    ("screen",)}
+                    ("screen",), ("impedance",)}
 #: commands that take --library but serve a page instead of printing JSON (tested in test_web.py)
 SERVER_COMMANDS = {("web",)}
 
@@ -40,7 +40,7 @@ def _all_commands():
 
 def test_library_option_exactly_on_the_commands_that_use_materials(capsys):
     commands = _all_commands()
-    assert LIBRARY_COMMANDS <= set(commands) and len(commands) == 13 + len(SERVER_COMMANDS)
+    assert LIBRARY_COMMANDS <= set(commands) and len(commands) == 14 + len(SERVER_COMMANDS)
     for cmd in commands:
         code, out, _ = run_cli(capsys, *cmd, "--help")
         assert code in (0, None) and ("--library" in out) == (cmd in LIBRARY_COMMANDS | SERVER_COMMANDS), cmd
@@ -75,6 +75,8 @@ def _args(cmd, tmp_path):
         ("band",): ([FULLER, "--ocv", "3.0", "--json"], lambda d: d["interfaces"][0]["phi0_V"]),
         ("demo",): (["--out", str(tmp_path / "demo"), "--json"], lambda d: d["states"][0]["interfaces"][0]["phi0_V"]),
         ("scl",): (["--electrolyte", "LiPON", "--electrode", "Li", "--json"], lambda d: d["phi0_V"]),
+        ("impedance",): ([FULLER, "--ocv", "3.0", "--points", "12", "--json"],
+                         lambda d: d["interfaces"][0]["phi0_V"]),
         ("screen",): (["--out", str(tmp_path / "scr"), "--anodes", "Li", "--electrolytes", "LiPON", "--cathodes",
                        "LixCoO2", "--no-figures", "--quiet", "--jobs", "1", "--overwrite", "--json"],
                       lambda d: d["top"][0]["score"]),
