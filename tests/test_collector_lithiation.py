@@ -59,3 +59,16 @@ def test_a_metal_without_a_lithiated_work_function_is_refused():
     data["layer"][4].update(li_fraction=0.5, lithiation_front_nm=20)  # Pt has no li_work_function_eV
     with pytest.raises(InputError, match="li_work_function_eV"):
         Stack.from_dict(data, LIB)
+
+
+def test_demo_shows_the_lithiated_collector(tmp_path, capsys):
+    import json
+
+    from _cli import run_cli
+
+    code, out, err = run_cli(capsys, "demo", "--out", str(tmp_path / "d"), "--json")
+    assert code in (0, None), err
+    cu = json.loads(out)["lithiated_collector"]
+    # -ΔΦ/e of the zone: Cu 4.65 eV -> 3.79 eV at Li fraction 0.5 (the library's estimate table)
+    assert cu["delta_cpd_zone_V"] - cu["delta_cpd_pristine_V"] == pytest.approx(4.65 - 3.79, abs=1e-9)
+    assert (tmp_path / "d" / "delta_cpd_cu_lithiated.png").is_file()
