@@ -91,9 +91,10 @@ def _tables(a: CellArrays, spatial: dict, mid: np.ndarray) -> dict:
                         ("anode_U_V", st.U_anode, "V", "anode potential vs Li/Li+"),
                         ("cathode_U_V", st.U_cathode, "V", "cathode potential vs Li/Li+"),
                         ("mu_bar_Li_value_eV", a.mu_bar, "eV", "uniform Li+ electrochemical potential"),
-                        ("anode_ocv_extrapolated", st.anode_extrapolated, "", "anode beyond tabulated OCV (Nernst)"),
+                        ("anode_ocv_extrapolated", st.anode_extrapolated, "",
+                         "anode potential beyond its OCV data (Nernst extension or fit's singular term)"),
                         ("cathode_ocv_extrapolated", st.cathode_extrapolated, "",
-                         "cathode beyond tabulated OCV (Nernst)"),
+                         "cathode potential beyond its OCV data (Nernst extension or fit's singular term)"),
                         ("scl_overlap", a.overlap, "", "the two SCLs overlap (superposition approximate)")):
         out[k] = (OS, np.asarray(v), u, ln)
     for k, (u, ln) in _IFACE_META.items():

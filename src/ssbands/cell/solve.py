@@ -257,8 +257,9 @@ def solve_arrays(stack: Stack, st: ElectrodeState, phi_li: float, grid=None) -> 
     if res_note:
         notes.append(res_note)
     if st.anode_extrapolated.any() or st.cathode_extrapolated.any():
-        notes.append("an electrode's Li content lies beyond its tabulated OCV data at some states; the dilute-limit "
-                     "Nernst extension was used there (see anode_ocv_extrapolated, cathode_ocv_extrapolated)")
+        notes.append("an electrode's potential lies beyond its OCV data at some states: the dilute-limit Nernst "
+                     "extension of a table or the singular regularisation term of a fit gives it there (see "
+                     "anode_ocv_extrapolated, cathode_ocv_extrapolated)")
     spatial = {"E_vac_eV": E_vac, "E_F_eV": E_F, "E_CBM_eV": E_CBM, "E_VBM_eV": E_VBM, "mu_Li_eV": mu_li,
                "mu_bar_Li_eV": mu_bar_x, "c_Li_i_cm3": cp, "c_V_Li_cm3": cm,
                "rho_C_cm3": E_CHARGE * (cp - cm)}
@@ -311,9 +312,9 @@ def solve(stack: Stack, ocv=None, *, li_fractions=None, reference_ocv: float | s
         st = electrode_state(stack, li_fractions=li_fractions)
     n = st.ocv_V.size
     ref_ocv = None
-    if ref is not None:
+    if ref is not None:  # the reference is labelled by the OCV asked for (reached to < 1e-10 V)
         rst = electrode_state(stack, ocv=[ref.ocv_V])
-        ref_ocv = float(rst.ocv_V[0])
+        ref_ocv = float(ref.ocv_V)
         st = st.concat(rst)
     if requested is not None:  # label states by the OCV asked for (reached to < 1e-10 V)
         st = st.with_ocv_labels(requested)
