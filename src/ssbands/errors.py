@@ -75,3 +75,7 @@ class DataWarning(SSBandsWarning):
 
 class FitWarning(SSBandsWarning):
     """A fit finished but its result is doubtful (parameter at a bound, singular covariance, ...)."""
+
+
+class TemperatureWarning(DataWarning):
+    """The temperature is far from where the material data were obtained (they are extrapolated there)."""

@@ -72,6 +72,12 @@ def _error(message: str, code: int):
     sys.exit(code)
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """Print a warning that no command recorded as one ``ssbands: warning: ...`` line on stderr."""
+    text = " ".join(str(message).split())
+    click.echo(f"ssbands: warning: {text}", err=True)
+
+
 def main(argv=None):
     """Run the ``ssbands`` command line (the console script's entry point).
 
@@ -87,8 +93,12 @@ def main(argv=None):
         input (including missing or unreadable files), click's own status and message for usage
         errors, 130 when aborted.
     """
+    import warnings
+
     try:
-        cli.main(args=argv, prog_name="ssbands", standalone_mode=False)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            cli.main(args=argv, prog_name="ssbands", standalone_mode=False)
     except SSBandsError as exc:
         _error(exc, 2)
     except click.exceptions.Abort:
