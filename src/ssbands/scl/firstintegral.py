@@ -79,6 +79,14 @@ def rhs_of_f(f, lnB):
     return np.sign(f) * np.where(af == 0.0, 0.0, np.exp(ln))
 
 
+#: Largest interface step (V) a layer may screen. The steps of a solid-state cell are sums of electrode
+#: potentials (≤ about 6 V vs Li/Li⁺, F2/F⁻ being the most oxidising couple), work-function differences
+#: (≤ about 3 eV) and φ0^Li (a few V); a larger |φ0| is an input error, not a layer.
+MAX_STEP_V = 20.0
+#: Largest profile table (layers × nodes) :func:`layer_profiles` builds (each array ~160 MB at most).
+MAX_TABLE_NODES = 20_000_000
+
+
 def dimensionless(phi0_V, site_density_cm3, defect_energy_eV, permittivity, alpha, temperature_K):
     """Validated dimensionless parameters of a batch of two-defect layers (all arguments broadcast).
 
@@ -103,6 +111,11 @@ def dimensionless(phi0_V, site_density_cm3, defect_energy_eV, permittivity, alph
             bad = np.asarray(arr)[~np.asarray(ok)].ravel()[:3]
             raise InputError(f"space-charge layer: {name} has invalid value(s) {bad.tolist()} "
                              "(site density, permittivity, temperature > 0; 0 < alpha <= 1; all finite)")
+    if np.any(np.abs(phi0) > MAX_STEP_V):
+        bad = phi0[np.abs(phi0) > MAX_STEP_V].ravel()[:3]
+        raise InputError(f"space-charge layer: step phi0_V = {bad.tolist()} V is larger than {MAX_STEP_V:g} V in "
+                         "magnitude; interface steps of a cell are a few volts (electrode potentials, work-function "
+                         "differences and phi0^Li)")
     kt = kT_eV(T)
     f0 = phi0 / kt
     lnB = np.log(al) + Ef0 / kt
@@ -526,6 +539,18 @@ def _row_search(table, n_valid, q):
     return lo
 
 
+def _check_table_size(af0, phi0, kt, f_min) -> None:
+    """Refuse layers whose profile tables would not fit in memory (a huge |φ0|/kT: step or temperature)."""
+    head = np.maximum(np.ceil((af0 - 4.0) / 0.16), 0)
+    tail = np.ceil((np.log(np.maximum(af0, 4.0)) - np.log(np.minimum(f_min, 1e-3 * af0))) / 0.04)
+    nodes = float(af0.size) * float(np.max(head + tail + 2))
+    if nodes > MAX_TABLE_NODES:
+        k = int(np.argmax(af0))
+        raise InputError(f"space-charge profiles: a step of {float(phi0[k]):.4g} V at kT = {kt:.4g} eV "
+                         f"(|phi0|/kT = {float(af0[k]):.4g}) over {af0.size} layers needs {nodes:.3g} table nodes, "
+                         f"more than {MAX_TABLE_NODES:.0e}; the temperature is too low or the step too large")
+
+
 def layer_profiles(phi0_V, site_density_cm3, defect_energy_eV, permittivity, alpha=0.1, temperature_K=300.0,
                    x_nm=(), f_min: float = 1e-6, extent_tol_V: float | None = None):
     """Potential profiles of many semi-infinite layers of ONE material, evaluated at shared distances.
@@ -571,6 +596,7 @@ def layer_profiles(phi0_V, site_density_cm3, defect_energy_eV, permittivity, alp
     ext = np.zeros(phi0.size)
     nz = af0 > 0
     if np.any(nz):
+        _check_table_size(af0[nz], phi0[nz], kt, f_min)
         xi_t, lnf_t, dlnf_t, n_nodes = _batched_tables(af0[nz], lnB, sp_b, f_min)
         rows = np.arange(n_nodes.size)[:, None]
         last = n_nodes - 1
