@@ -142,6 +142,13 @@ def compute_interfaces(electrodes: Sequence[ElectrodeStates], electrolytes: Sequ
     if "extrinsic" in closures and mu_li_se_eV is None:
         raise InputError("closure 'extrinsic' needs mu_li_se_eV (the SE bulk Li chemical potential, eV vs Li metal; "
                          "--mu-li-se on the command line)")
+    if mu_li_se_eV is not None:
+        if "extrinsic" not in closures:
+            raise InputError(f"mu_li_se_eV applies to the extrinsic closure only; the closures here are "
+                             f"{list(closures)}, which take the electrolyte's mu_Li from the electrodes")
+        if not np.all(np.asarray(mu_li_se_eV, float) <= 0):
+            raise InputError(f"mu_li_se_eV = {mu_li_se_eV!r} eV: the electrolyte's mu_Li must be <= 0 eV (finite; "
+                             "above Li metal, mu_Li > 0, Li would plate out)")
     T = float(temperature_K)
     U, PHI, X, SOC = _stack_states(electrodes)  # (M, K)
     nE = len(electrolytes)

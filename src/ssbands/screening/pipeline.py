@@ -72,8 +72,10 @@ def _score_task(chunk: Chunk, shared: dict) -> dict:
     t0 = time.perf_counter()
     cols = _combine_chunk(chunk, shared)
     px, py = shared["pareto"]
-    front = pareto_front(cols[px], cols[py])
-    return {"id": chunk.id, "score": cols["score"], "cls": score_class(cols["score"], cols["feasible"]),
+    cell = ~cols["negative_ocv"]  # a combination with OCV <= 0 throughout is not a cell: no Pareto place
+    front = np.flatnonzero(cell)[pareto_front(cols[px][cell], cols[py][cell])]
+    return {"id": chunk.id, "score": cols["score"],
+            "cls": score_class(cols["score"], cols["feasible"], cols["negative_ocv"]),
             "front": front, "front_x": cols[px][front], "front_y": cols[py][front],
             "compute_s": time.perf_counter() - t0}
 
@@ -267,14 +269,14 @@ def _stages(run: _Run) -> dict:
 
     t0 = time.perf_counter()
     rank, on_front = _rank_stage(plan, offsets, score, cls, fronts)
-    n_feasible, n_nan = int(np.sum(cls == 0)), int(np.sum(cls == 2))
+    n_feasible, n_nan, n_neg = int(np.sum(cls == 0)), int(np.sum(cls == 2)), int(np.sum(cls == 3))
     del score, cls
     run.timings["ranking_s"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
     _cell_stage(run, plan, offsets, rank, on_front, shared)
     run.timings["cells_s"] = time.perf_counter() - t0
-    return {"n_cells": int(offsets[-1]), "n_feasible": n_feasible, "n_score_nan": n_nan,
+    return {"n_cells": int(offsets[-1]), "n_feasible": n_feasible, "n_score_nan": n_nan, "n_negative_ocv": n_neg,
             "n_pareto": int(on_front.sum()), "interface_chunks": len(iplan), "cell_chunks": len(plan), "ifc": ifc}
 
 
@@ -405,8 +407,11 @@ def screen(library=None, out="ssbands-screen", *, anodes=None, electrolytes=None
     from .selection import select_materials
     from .uncertainty import monte_carlo_outputs, parse_spreads
 
+    from ..thermo import check_data_temperature
+
     lib = library if library is not None else load_library()
     closures = tuple(closures)
+    check_data_temperature(temperature_K, "the library's material data")
     spreads_d = {}
     if mc_samples:
         spreads_d = parse_spreads(spreads)
