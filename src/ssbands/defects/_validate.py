@@ -99,3 +99,43 @@ def frozen_array(where: str, fld: str, values) -> np.ndarray:
         raise InputError(f"{where}: field {fld!r} contains a non-finite value")
     a.setflags(write=False)
     return a
+
+
+#: The chemical element symbols (IUPAC), for checking the keys of chemical potentials.
+ELEMENTS = frozenset("""
+H He Li Be B C N O F Ne Na Mg Al Si P S Cl Ar K Ca Sc Ti V Cr Mn Fe Co Ni Cu Zn Ga Ge As Se Br Kr Rb Sr Y Zr
+Nb Mo Tc Ru Rh Pd Ag Cd In Sn Sb Te I Xe Cs Ba La Ce Pr Nd Pm Sm Eu Gd Tb Dy Ho Er Tm Yb Lu Hf Ta W Re Os Ir
+Pt Au Hg Tl Pb Bi Po At Rn Fr Ra Ac Th Pa U Np Pu Am Cm Bk Cf Es Fm Md No Lr Rf Db Sg Bh Hs Mt Ds Rg Cn Nh
+Fl Mc Lv Ts Og""".split())
+
+
+def check_elements(where: str, given, used=None) -> None:
+    """Refuse chemical-potential keys that are not element symbols or that no defect contains.
+
+    Parameters
+    ----------
+    where : str
+        What is being read (prefix of the message).
+    given : iterable of str
+        The keys of the chemical potentials given.
+    used : sequence of str, optional
+        The elements that enter the formation energies (the defects' stoichiometries) or have a
+        default chemical potential; None: check the symbols only.
+
+    Raises
+    ------
+    InputError
+        For a key that is not an element symbol (wrong case included) or that has no effect.
+    """
+    for key in given:
+        k = str(key)
+        if k not in ELEMENTS:
+            fix = k[:1].upper() + k[1:].lower()
+            hint = f"; did you mean {fix!r}?" if fix in ELEMENTS else " (element symbols are case-sensitive, e.g. Li)"
+            raise InputError(f"{where}: chemical potential of {k!r}: not an element symbol{hint}")
+        if used is not None and k not in used:
+            used = list(used)
+            known = ", ".join(used) if used else "none: the defects give no stoichiometry"
+            raise InputError(f"{where}: chemical potential of {k!r} has no effect: no defect contains {k} "
+                             f"(elements in the formation energies: {known})")
+

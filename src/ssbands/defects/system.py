@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import ApproximationWarning, InputError
 from ._neutrality import CM3_PER_A3, NeutralityKernel
-from ._validate import number
+from ._validate import check_elements, number
 from .io import (
     system_fields_from_mapping,
     system_fields_from_sc_fermi,
@@ -79,6 +79,7 @@ class DefectSystem:
         object.__setattr__(self, "temperature_K", number(w, "temperature", self.temperature_K, positive=True))
         object.__setattr__(self, "mu_eV", MappingProxyType(
             {str(k): number(w, f"chemical_potentials[{k!r}]", v) for k, v in dict(self.mu_eV or {}).items()}))
+        self._check_fixed_against_sites(w)
         if self.volume_A3 is None:
             if isinstance(self.bands, TabulatedDOS):
                 raise InputError(f"{w}: field 'volume' (cell volume, Å^3) is required with a tabulated DOS "
@@ -88,6 +89,49 @@ class DefectSystem:
                     raise InputError(f"{w}: defect {s.name!r} gives 'nsites' per cell, which needs the "
                                      "cell 'volume' (Å^3); give it or use 'site_density_cm3'")
         object.__setattr__(self, "_cache", {})
+
+    def _check_fixed_against_sites(self, w: str) -> None:
+        """Refuse fixed (quenched) concentrations above a species' site density (more defects than sites)."""
+        for s in self.species:
+            if s.site_density_cm3 is not None:
+                n = s.site_density_cm3
+            elif s.nsites is not None and self.volume_A3 is not None:
+                n = s.nsites * CM3_PER_A3 / self.volume_A3
+            else:
+                continue  # only fixed charge states, no site density: nothing to compare with
+            states = sum(c.fixed_concentration_cm3 for c in s.charge_states if c.is_fixed)
+            for what, v in (("fixed_concentration", s.fixed_concentration_cm3),
+                            ("the sum of its fixed charge states", states)):
+                if v is not None and v > n * (1 + 1e-12):
+                    raise InputError(f"{w}: defect {s.name!r}: {what} {v:g} cm^-3 exceeds its site density "
+                                     f"{n:g} cm^-3 (more defects than sites)")
+
+    def _warn_beyond_dilute(self, scan: FermiScan) -> None:
+        """ApproximationWarning when a concentration exceeds its species' site density (not dilute)."""
+        bad = np.zeros(scan.fermi_level_eV.shape, bool)
+        worst = {}
+        for k, (name, q) in enumerate(scan.labels):
+            n = self.site_density_cm3(self.species_by_name(name))
+            if n is not None:
+                over = scan.concentrations_cm3[:, k] > n * (1 + 1e-9)
+                if np.any(over):
+                    worst[f"{name}{q:+d}"] = float(np.max(scan.concentrations_cm3[over, k] / n))
+                bad |= over
+        if np.any(bad):
+            import warnings
+
+            i = int(np.flatnonzero(bad)[0])
+            mu = ", ".join(f"mu_{k} = {float(v[i]):g} eV" for k, v in scan.mu_eV.items())
+            detail = ", ".join(f"{k} up to {v:.3g} x its site density" for k, v in worst.items())
+            warnings.warn(f"{self.source or 'defect system'}: at {int(bad.sum())} of {bad.size} points (first: "
+                          f"T = {float(scan.temperature_K[i]):g} K, {mu}) a defect concentration exceeds its site "
+                          f"density ({detail}): a formation energy is negative there, outside the dilute limit the "
+                          "model assumes; those concentrations are not physical", ApproximationWarning, stacklevel=3)
+
+    def _check_mu(self, mu_eV, effect: bool = False) -> None:
+        """Chemical-potential keys must be element symbols (and, with ``effect``, enter the formation energies)."""
+        if mu_eV:
+            check_elements(self.source or "defect system", mu_eV, self.elements if effect else None)
 
     # ---- derived quantities ----------------------------------------------------------------
     @property
@@ -200,8 +244,19 @@ class DefectSystem:
         ConvergenceError
             If neutrality has no root inside the DOS energy range (tabulated DOS) or within
             2 eV + 1000 kT of the band edges (parabolic bands), e.g. fixed charges beyond what the
-            bands can compensate; or if a concentration overflows (formation energy ≪ 0).
+            bands can compensate; if the root lies within 10 kT of the ends of a tabulated DOS (the
+            states the table leaves out would decide it); or if a concentration overflows
+            (formation energy ≪ 0).
+        InputError
+            For a chemical-potential key that is not an element symbol (case included).
+
+        Warns
+        -----
+        ApproximationWarning
+            At points where a concentration exceeds its species' site density (a negative formation
+            energy: outside the dilute limit the Boltzmann statistics assume).
         """
+        self._check_mu(mu_eV)
         T = np.asarray(self.temperature_K if temperature_K is None else temperature_K, float)
         shapes = [T.shape] + [np.shape(v) for v in dict(mu_eV or {}).values()]
         try:
@@ -218,7 +273,9 @@ class DefectSystem:
         mu_mat, mu_out = kernel.mu_matrix(mu_eV, B)
         prep = kernel.prepare(mu_mat, T)
         E, nit = kernel.solve(prep, B)
-        return kernel.result(E, T, mu_out, prep, nit)
+        scan = kernel.result(E, T, mu_out, prep, nit)
+        self._warn_beyond_dilute(scan)
+        return scan
 
     def solve(self, mu_eV: Mapping[str, float] | None = None, temperature_K: float | None = None) -> FermiSolution:
         """Self-consistent Fermi level and concentrations at one (μ, T); see :meth:`solve_batch`.
@@ -233,12 +290,27 @@ class DefectSystem:
         Returns
         -------
         FermiSolution
+
+        Raises
+        ------
+        InputError
+            For a chemical potential above its elemental reference (μ > 0: the element would
+            precipitate) or of an element no defect contains (it would have no effect), besides the
+            errors of :meth:`solve_batch`.
         """
         for k, v in dict(mu_eV or {}).items():
             if np.ndim(v) != 0:
                 raise InputError(f"solve takes scalar chemical potentials; use solve_batch for arrays ({k!r})")
         if temperature_K is not None and np.ndim(temperature_K) != 0:
             raise InputError("solve takes a scalar temperature; use solve_batch for arrays")
+        self._check_mu(mu_eV, effect=True)
+        mu = dict(self.mu_eV)
+        mu.update(mu_eV or {})
+        for k, v in mu.items():
+            if float(v) > 0:
+                raise InputError(f"{self.source or 'defect system'}: chemical potential of {k} = {float(v):g} eV is "
+                                 f"above its elemental reference (mu = 0): {k} would precipitate as its element; "
+                                 "it must be <= 0 eV")
         return self.solve_batch(mu_eV, temperature_K).point(0)
 
     def scan(self, element: str = "Li", values=None, temperature_K=None, mu_eV=None) -> FermiScan:
