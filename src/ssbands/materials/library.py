@@ -290,8 +290,42 @@ def _parse_material(name: str, raw: Any, origin: str, base: Material | None, dat
                     origin=origin if base is None else f"{base.origin} + {origin}")
 
 
+class DuplicateKeyError(yaml.YAMLError):
+    """A YAML mapping gives the same key twice (PyYAML would silently keep the last value).
+
+    Parameters
+    ----------
+    key : object
+        The repeated key.
+    line, first_line : int
+        Lines (1-based) of the repetition and of the first occurrence.
+    """
+
+    def __init__(self, key, line: int, first_line: int):
+        self.key, self.line, self.first_line = key, line, first_line
+        super().__init__(f"key {key!r} appears twice (lines {first_line} and {line}); keys of a mapping must be "
+                         "unique (remove one)")
+
+
 class _Loader(yaml.SafeLoader):
-    """SafeLoader that also reads ``3.2e22`` (no exponent sign, no dot) as a float, as people write it."""
+    """SafeLoader that reads ``3.2e22`` (no exponent sign, no dot) as a float and refuses duplicate keys."""
+
+    def construct_mapping(self, node, deep=False):
+        """The mapping of ``node``; a key given twice (merge keys ``<<`` aside) raises DuplicateKeyError."""
+        if isinstance(node, yaml.MappingNode):
+            seen: dict = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    hash(key)
+                except TypeError:  # an unhashable key: PyYAML reports it itself
+                    continue
+                if key in seen:
+                    raise DuplicateKeyError(key, key_node.start_mark.line + 1, seen[key])
+                seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
 
 
 _Loader.add_implicit_resolver(
@@ -310,6 +344,13 @@ def safe_load(text: str):
     return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
 
 
+#: Top-level keys of a library file (keys starting with "_" hold YAML anchors and are skipped).
+LIBRARY_TOP_KEYS = ("materials", "references")
+#: A ``source`` written like a citation key (one word of letters, digits and "_") must be a key of the
+#: bibliography (``references``); a reference written out (with spaces or punctuation) is taken as it is.
+_CITATION_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
 def _read_yaml(path: Path, text: str | None = None) -> dict:
     if text is None:
         text = read_text_file(path, "library file")
@@ -320,7 +361,50 @@ def _read_yaml(path: Path, text: str | None = None) -> dict:
     if not isinstance(data, Mapping) or not isinstance(data.get("materials"), Mapping):
         raise InputError(f"library file {str(path)!r}: expected a top-level 'materials:' mapping "
                          "of material names to fields")
+    bad = sorted(str(k) for k in data if k not in LIBRARY_TOP_KEYS and not str(k).startswith("_"))
+    if bad:
+        raise InputError(f"library file {str(path)!r}: unknown top-level key(s) {bad}; allowed: "
+                         f"{list(LIBRARY_TOP_KEYS)} (and '_name' keys that hold YAML anchors)")
+    refs = data.get("references")
+    if refs is not None and not (isinstance(refs, Mapping) and all(isinstance(v, str) for v in refs.values())):
+        raise InputError(f"library file {str(path)!r}: 'references' must map citation keys to full references "
+                         "(text), e.g. {smith2020: \"J. Smith et al., J. Chem. Phys. 152, 1 (2020)\"}")
     return data
+
+
+def check_citations(materials: Mapping, references: Mapping, origin: str) -> None:
+    """Refuse citation keys of a library file that its bibliography does not define.
+
+    Every ``source`` and every key of ``alternatives`` written like a key (one word: letters,
+    digits, ``_``) must be a key of ``references`` (built-in or from the same or an earlier file).
+
+    Parameters
+    ----------
+    materials : mapping
+        The file's ``materials:`` mapping as read (name → fields).
+    references : mapping
+        Known citation keys → full references.
+    origin : str
+        The file, for the message.
+
+    Raises
+    ------
+    InputError
+        Naming the file, the material, the field and the key.
+    """
+    for name, raw in materials.items():
+        if str(name).startswith("_") or not isinstance(raw, Mapping):
+            continue
+        for fld, spec in raw.items():
+            if not isinstance(spec, Mapping):
+                continue
+            keys = [spec.get("source")] + list((spec.get("alternatives") or {}) if isinstance(
+                spec.get("alternatives"), Mapping) else [])
+            for key in keys:
+                if isinstance(key, str) and _CITATION_KEY.match(key) and key not in references:
+                    raise InputError(f"{origin}: material {name!r}, field {fld!r}: citation key {key!r} is not in the "
+                                     "bibliography; define it under 'references:' (key: full reference) or write "
+                                     "the reference out in 'source'")
 
 
 @lru_cache(maxsize=1)
@@ -331,6 +415,7 @@ def _builtin() -> Library:
     mats: dict[str, Material] = {}
     for fname in ("metals.yaml", "electrodes.yaml", "electrolytes.yaml"):
         data = _read_yaml(data_dir / fname)
+        check_citations(data["materials"], refs, f"built-in {fname}")
         for name, raw in data["materials"].items():
             if str(name).startswith("_"):
                 continue
@@ -361,6 +446,7 @@ def load_library(extra: str | Path | Iterable[str | Path] | None = None) -> Libr
         path = Path(p)
         data = _read_yaml(path)
         refs.update({str(k): str(v) for k, v in (data.get("references") or {}).items()})
+        check_citations(data["materials"], refs, f"library file {str(path)!r}")
         for name, raw in data["materials"].items():
             base = mats.get(str(name).lower())
             m = _parse_material(base.name if base else str(name), raw, str(path), base, path.parent)
