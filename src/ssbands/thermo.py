@@ -166,7 +166,7 @@ class OCVCurve:
         """U(x) without range checks (x already inside [x_min, x_max]); ±inf at singular ends."""
         if self.kind == "constant":
             return np.full(np.shape(x), self.constant)
-        with np.errstate(divide="ignore"):
+        with np.errstate(divide="ignore", over="ignore"):
             if self.kind == "polynomial":
                 u = np.polyval(self._coef, x)
                 if self.singular_term:

@@ -135,8 +135,8 @@ def _resistances(se, phi0, T) -> dict:
         r = interface_resistance(se, phi0, T)
     except UnknownParameterError as exc:
         out: dict = {k: np.full(phi0.shape, np.nan) for k in keys}
-        out["note"] = (f"interface resistances not computed: {se.name} lacks {exc.field!r} "
-                       "(supply it in a user library)")
+        out["note"] = (f"interface resistances not computed (iface_R_scl_ohm_cm2, iface_R_bulk_same_length_ohm_cm2 "
+                       f"and iface_R_ratio are NaN): {se.name} lacks {exc.field} (supply it in a user library)")
         return out
     out = {k: np.broadcast_to(np.asarray(r[k], float), phi0.shape) for k in keys}
     out["note"] = None
@@ -252,8 +252,8 @@ def solve_arrays(stack: Stack, st: ElectrodeState, phi_li: float, grid=None) -> 
         if se.has("band_gap_eV"):
             E_CBM[:, in_se] = E_VBM[:, in_se] + float(se.get("band_gap_eV"))
     else:
-        notes.append(f"{se.name}: ionization_potential_eV is unknown, so its band edges (E_VBM, E_CBM) are not "
-                     "computed; supply it in a user library to get them")
+        notes.append(f"{se.name}: ionization_potential_eV is unknown, so its band edges are not computed (E_VBM_eV "
+                     "and E_CBM_eV are NaN in the electrolyte); supply it in a user library to get them")
     if res_note:
         notes.append(res_note)
     if st.anode_extrapolated.any() or st.cathode_extrapolated.any():

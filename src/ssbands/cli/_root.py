@@ -14,7 +14,7 @@ import sys
 import click
 
 from .._version import __version__
-from ..errors import SSBandsError
+from ..errors import SSBandsError, SSBandsWarning
 
 #: name -> "module:attribute" of a click command or group, loaded lazily
 LAZY_COMMANDS = {
@@ -98,6 +98,7 @@ def main(argv=None):
     try:
         with warnings.catch_warnings():
             warnings.showwarning = _show_warning
+            warnings.simplefilter("default", SSBandsWarning)  # the package's warnings are always shown
             cli.main(args=argv, prog_name="ssbands", standalone_mode=False)
     except SSBandsError as exc:
         _error(exc, 2)

@@ -36,7 +36,7 @@ import numpy as np
 from ..errors import InputError
 from .cells import DEFAULT_PARETO, Objective, check_pareto_columns, combine, pareto_front, rank_scores, score_class
 from .executors import make_executor
-from .interfaces import compute_interfaces, interface_columns
+from .interfaces import check_closures, compute_interfaces, interface_columns
 from .plan import DEFAULT_CHUNK_CELLS, Chunk, chunk_offsets, plan_cell_chunks, plan_interface_chunks
 from .selection import Selection
 from .store import CELLS, INTERFACES, ScreenStore, interface_arrays, make_manifest, to_parquet_bytes
@@ -323,8 +323,12 @@ def run_screen(selection: Selection, out, *, closures: Sequence[str] = ("minimum
         Counts, executor kind and workers, objective, Pareto columns, ``timings`` (s), ``closures`` and
         ``ifc`` (the cell-stage interface arrays); :func:`screen` turns it into the JSON summary.
     """
+    from ..errors import require
+
+    require(("pyarrow",) if quiet else ("pyarrow", "tqdm"), "the screen", "screen")
     t_start = time.perf_counter()
     closures = tuple(closures)
+    check_closures(closures, mu_li_se_eV)  # before anything is written to ``out``
     obj = Objective.parse(objective)
     px, py = check_pareto_columns(tuple(pareto))
     _check_selection(selection)
