@@ -55,6 +55,8 @@ def fermi(input_file, as_json, temperature_K, mu, dos_file):
 
     from ..errors import ApproximationWarning
 
+    system.check_chemical_potentials(dict(mu))  # a --mu that changes nothing is refused
+
     with warnings.catch_warnings():  # a state outside the model's dilute limit is not an answer here
         warnings.simplefilter("error", ApproximationWarning)
         try:

@@ -135,7 +135,8 @@ def check_elements(where: str, given, used=None) -> None:
             raise InputError(f"{where}: chemical potential of {k!r}: not an element symbol{hint}")
         if used is not None and k not in used:
             used = list(used)
-            known = ", ".join(used) if used else "none: the defects give no stoichiometry"
-            raise InputError(f"{where}: chemical potential of {k!r} has no effect: no defect contains {k} "
-                             f"(elements in the formation energies: {known})")
+            known = ", ".join(used) if used else "none"
+            raise InputError(f"{where}: chemical potential of {k!r} has no effect: no defect whose concentration "
+                             f"is free contains {k} (elements that change concentrations: {known}; a species with "
+                             "a fixed total or without a stoichiometry does not depend on mu)")
 

@@ -128,10 +128,35 @@ class DefectSystem:
                           f"density ({detail}): a formation energy is negative there, outside the dilute limit the "
                           "model assumes; those concentrations are not physical", ApproximationWarning, stacklevel=3)
 
+    def check_chemical_potentials(self, mu_eV: Mapping[str, Any] | None) -> None:
+        """Refuse chemical potentials that are not element symbols or that would change no concentration.
+
+        A chemical potential has an effect only through a species whose total is free: the charge
+        states of a frozen species (fixed total) share its stoichiometry, so μ cancels between them.
+        (:meth:`solve` checks the symbols only: a quenched system is solved at the μ of its synthesis.)
+
+        Parameters
+        ----------
+        mu_eV : mapping element → float, or None
+            Chemical potentials (eV).
+
+        Raises
+        ------
+        InputError
+        """
+        self._check_mu(mu_eV, effect=True)
+
     def _check_mu(self, mu_eV, effect: bool = False) -> None:
-        """Chemical-potential keys must be element symbols (and, with ``effect``, enter the formation energies)."""
-        if mu_eV:
-            check_elements(self.source or "defect system", mu_eV, self.elements if effect else None)
+        """Chemical-potential keys must be element symbols (and, with ``effect``, change some concentration)."""
+        if not mu_eV:
+            return
+        used = None
+        if effect:
+            used = []
+            for s in self.species:
+                if s.fixed_concentration_cm3 is None and any(not c.is_fixed for c in s.charge_states):
+                    used += [el for el in s.stoichiometry if s.stoichiometry[el] != 0 and el not in used]
+        check_elements(self.source or "defect system", mu_eV, used)
 
     # ---- derived quantities ----------------------------------------------------------------
     @property
@@ -295,15 +320,13 @@ class DefectSystem:
         ------
         InputError
             For a chemical potential above its elemental reference (μ > 0: the element would
-            precipitate) or of an element no defect contains (it would have no effect), besides the
-            errors of :meth:`solve_batch`.
+            precipitate), besides the errors of :meth:`solve_batch`.
         """
         for k, v in dict(mu_eV or {}).items():
             if np.ndim(v) != 0:
                 raise InputError(f"solve takes scalar chemical potentials; use solve_batch for arrays ({k!r})")
         if temperature_K is not None and np.ndim(temperature_K) != 0:
             raise InputError("solve takes a scalar temperature; use solve_batch for arrays")
-        self._check_mu(mu_eV, effect=True)
         mu = dict(self.mu_eV)
         mu.update(mu_eV or {})
         for k, v in mu.items():
