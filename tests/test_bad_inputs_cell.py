@@ -102,7 +102,7 @@ def test_mu_li_of_the_electrolyte_above_li_metal_refused(tmp_path, capsys):
     _one_line_error(code, err, "mu_li_se_eV = 0.5 eV is above Li metal")
     code, _, err = run_cli(capsys, "screen", "--electrolytes", "LLZO", "--closure", "extrinsic", "--mu-li-se", "0.2",
                            "--out", str(tmp_path / "s"), "--quiet")
-    _one_line_error(code, err, "mu_li_se_eV", "<= 0 eV")
+    _one_line_error(code, err, "mu_li_se_eV", "[-6, 0] eV")
     assert not (tmp_path / "s").exists()  # refused before anything is written
 
 
@@ -225,7 +225,7 @@ def test_ocv_with_li_fractions_in_python():
 
 _SCL_BASE = ["scl", "--electrolyte", "LLZO", "--json"]
 _SCL_OPTIONS = {"--electrode": ["Li", "LixCoO2", "Cu"], "--potential": ["3.9", "4.0"], "--li-fraction": ["0.6", "0.7"],
-                "--phi0": ["0.5", "0.6"], "--target": ["0.1", "0.2"]}
+                "--phi0": ["0.5", "0.6"], "--target": ["0.1", "0.2"], "--alpha": ["0.1", "0.2"]}
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -267,3 +267,38 @@ def test_stack_dict_with_mu_li_se_and_temperature_checked():
         Stack.from_dict({**base, "mu_li_se_eV": -1.0})
     s = summary(solve(fuller2021_stack(), 3.0))
     assert s["reference_ocv_V"] == 0.0
+
+
+def test_branch_of_an_ocv_without_branches_refused():
+    base = fuller2021_stack().to_dict()
+    base["layer"][3]["branch"] = "lithiation"  # LixCoO2: a table, no branches
+    with pytest.raises(InputError, match="branch 'lithiation' does not apply"):
+        Stack.from_dict(base)
+
+
+def test_reference_ocv_outside_the_range_is_named_as_the_reference(capsys):
+    code, _, err = run_cli(capsys, "band", FULLER, "--ocv", "3", "--reference-ocv", "99")
+    _one_line_error(code, err, "reference_ocv 99 V", "outside the reachable OCV range")
+
+
+def test_mu_li_se_beyond_every_electrode_refused():
+    with pytest.raises(InputError, match=r"\[-6, 0\] eV"):
+        fuller2021_stack(closure="extrinsic", mu_li_se_eV=-50.0)
+
+
+def test_defect_energy_beyond_a_few_ev_refused(capsys):
+    code, _, err = run_cli(capsys, "scl", "--phi0", "1", "--sites", "1e22", "--ef0", "1e6", "--eps", "10")
+    _one_line_error(code, err, "defect_energy_eV", "20 eV")
+
+
+def test_target_never_reached_says_why(capsys):
+    import json
+
+    code, out, _ = run_cli(capsys, "scl", "--electrolyte", "LLZO", "--electrode", "Li", "--target", "100", "--json")
+    d = json.loads(out)
+    assert code == 0 and d["depth_to_target_A"] is None and "never reached" in d["depth_to_target_note"]
+
+
+def test_unwritable_output_folder_is_one_line(capsys):
+    code, _, err = run_cli(capsys, "demo", "--out", "/dev/null/x")
+    _one_line_error(code, err, "/dev/null/x")

@@ -148,3 +148,21 @@ def test_property_chemical_potential_keys_used_or_refused(key, value):
         return
     assert key == "Li"  # mu_Al has no effect in the toy (Al_Li is frozen), so it is refused too
     assert a.mu_eV[key] == value and a.fermi_level_eV != b.fermi_level_eV
+
+
+def test_chemical_potential_deeper_than_any_compound_refused(capsys):
+    code, _, err = run_cli(capsys, "fermi", TOY, "--mu", "Li=-1e6")
+    _one_line_error(code, err, "[-20, 0] eV")
+
+
+def test_temperature_above_any_solid_refused(capsys):
+    code, _, err = run_cli(capsys, "fermi", TOY, "--temperature", "1e7")
+    _one_line_error(code, err, "no solid exists above")
+
+
+def test_non_integer_stoichiometry_named_as_such(examples):
+    p = examples / "frac.yaml"
+    p.write_text((examples / "li_electrolyte_toy.yaml").read_text().replace("    stoichiometry: {Li: -1}",
+                                                                            "    stoichiometry: {Li: -0.5}", 1))
+    with pytest.raises(InputError, match=r"stoichiometry\['Li'\]: must be an integer"):
+        DefectSystem.from_yaml(p)

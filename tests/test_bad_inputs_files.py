@@ -158,3 +158,24 @@ def test_yaml_dump_of_a_defect_system_reads_back():
     s = DefectSystem.from_yaml(TOY)
     data = yaml.safe_load(yaml.safe_dump(s.to_dict()))
     assert DefectSystem.from_dict(data).to_dict() == s.to_dict()
+
+
+@pytest.mark.parametrize("field, value, why", [
+    ("work_function_eV", 500.0, "work functions"),
+    ("site_density_cm3", 3e28, r"atoms per cm\^3"),
+    ("permittivity", 0.5, "vacuum"),
+    ("band_gap_eV", 60.0, "band gaps"),
+])
+def test_values_outside_physical_bounds_refused(tmp_path, field, value, why):
+    kind = "metal" if field == "work_function_eV" else "electrolyte"
+    name = "Cu" if kind == "metal" else "LLZO"
+    p = _write(tmp_path, "lib.yaml", f"materials:\n  {name}: {{{field}: {value}}}\n")
+    with pytest.raises(InputError, match=why):
+        load_library(p)
+
+
+def test_missing_table_file_refused_when_the_library_is_read(tmp_path):
+    p = _write(tmp_path, "lib.yaml", "materials:\n  MyEl:\n    kind: electrode\n    ocv_V: {kind: table, file: nope.csv}\n"
+                                     "    work_function_eV: 4.0\n    li_capacity_cm3: 1e22\n")
+    with pytest.raises(InputError, match="nope.csv' does not exist"):
+        load_library(p)

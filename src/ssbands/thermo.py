@@ -330,9 +330,10 @@ def ocv_curve(material, branch: str | None = None) -> OCVCurve:
     spec = material.get("ocv_V", "the open-circuit potential")
     where = f"material {material.name!r}, field 'ocv_V'"
     kind = spec["kind"]
+    if branch is not None and kind != "polynomial":
+        raise InputError(f"{where}: branch {branch!r} does not apply: this OCV is a {kind} without branches (a "
+                         "branch selects one of the fits of a polynomial OCV, e.g. LixSi's lithiation)")
     if kind == "constant":
-        if branch not in (None, "lithiation", "delithiation"):
-            raise InputError(f"{where}: unknown branch {branch!r}")
         return OCVCurve(material.name, "constant", -np.inf, np.inf, constant=float(spec["value"]))
     lo, hi = (material.get("li_fraction_range") if material.has("li_fraction_range") else (0.0, 1.0))
     if kind == "polynomial":
@@ -344,8 +345,6 @@ def ocv_curve(material, branch: str | None = None) -> OCVCurve:
         return OCVCurve(f"{material.name} ({b})", "polynomial", lo, hi,
                         coefficients=tuple(float(c) for c in br["coefficients"]),
                         singular_term=float(br.get("singular_term", 0.0)))
-    if branch not in (None, "lithiation", "delithiation"):
-        raise InputError(f"{where}: unknown branch {branch!r}")
     tx, tu = _load_table(spec, where)
     if not (np.all(np.diff(tu) <= 0) and tu[0] > tu[-1]):
         raise InputError(f"{where}: a tabulated OCV must not increase with Li fraction")

@@ -313,6 +313,10 @@ def solve(stack: Stack, ocv=None, *, li_fractions=None, reference_ocv: float | s
     n = st.ocv_V.size
     ref_ocv = None
     if ref is not None:  # the reference is labelled by the OCV asked for (reached to < 1e-10 V)
+        lo, hi = reachable_ocv_range(stack)
+        if not lo - 1e-9 <= ref.ocv_V <= hi + 1e-9:
+            raise InputError(f"{stack.source}: reference_ocv {ref.ocv_V:g} V (the state dCPD is measured against) is "
+                             f"outside the reachable OCV range {lo:.4f} .. {hi:.4f} V")
         rst = electrode_state(stack, ocv=[ref.ocv_V])
         ref_ocv = float(ref.ocv_V)
         st = st.concat(rst)

@@ -47,6 +47,9 @@ _TOP_KEYS = {"temperature_K", "ground", "closure", "mu_li_se_eV", "tip_work_func
              "title", "library", "extrinsic_defects"}
 _IFACE_KEYS = {"left", "right", "dipole_V"}
 DEFAULT_TIP_WORK_FUNCTION_EV = 5.65
+#: No electrode lies more than this far above Li/Li+ (F2/F- at about 5.9 V is the most oxidising couple), so
+#: the electrolyte's mu_Li is at least minus this (eV).
+MAX_LI_POTENTIAL_V = 6.0
 #: Work functions of real KPFM tips (metal coatings, doped Si, diamond) lie within this range (eV);
 #: the lowest elemental work function is that of Cs (about 2.1 eV, Michaelson 1977).
 TIP_WORK_FUNCTION_RANGE_EV = (1.0, 8.0)
@@ -184,6 +187,10 @@ class Stack:
             if mu > 0:
                 raise InputError(f"{where}: mu_li_se_eV = {mu:g} eV is above Li metal (mu_Li = 0): Li would plate out "
                                  "of the electrolyte; it must be <= 0 eV (e.g. -1.2)")
+            if mu < -MAX_LI_POTENTIAL_V:
+                raise InputError(f"{where}: mu_li_se_eV = {mu:g} eV would put the electrolyte {-mu:g} V above Li/Li+, "
+                                 f"beyond any electrode (at most about {MAX_LI_POTENTIAL_V:g} V, F2/F-); it must lie in "
+                                 f"[-{MAX_LI_POTENTIAL_V:g}, 0] eV")
             if self.closure != "extrinsic":
                 raise InputError(f"{where}: mu_li_se_eV applies to the extrinsic closure only; closure "
                                  f"'{self.closure}' sets the electrolyte's mu_Li from the electrodes and its window. "

@@ -108,6 +108,6 @@ def main(argv=None):
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+    except OSError as exc:  # a file or folder that cannot be read or written (missing, not a folder, ...)
         _error(exc, 2)
     return 0

@@ -96,6 +96,9 @@ def scl(electrolyte, electrode, potential, li_fraction, library_file, phi0, site
         x = float(depth_to_target_nm(phi0, target, N, E, ep, al, temperature))
         out["target_V"] = float(target)
         out["depth_to_target_A"] = x * 10.0 if math.isfinite(x) else None
+        if not math.isfinite(x):  # null says "never reached"; the note says why
+            out["depth_to_target_note"] = (f"never reached: the potential from the electrode's goes from 0 to "
+                                           f"phi0 = {phi0:.4g} V; a target strictly between them has a depth")
     out.update(_resistance(mat, phi0, (N, E, ep, al), temperature, diffusivity, conductivity))
     if as_json:
         emit_json(out)

@@ -63,12 +63,13 @@ def integer(where: str, value) -> int:
     -------
     int
     """
+    what = "must be an integer" if "stoichiometry" in where else "charge must be an integer"
     try:
         q = int(value)
-    except (TypeError, ValueError):
-        raise InputError(f"{where}: charge must be an integer, got {value!r}") from None
+    except (TypeError, ValueError, OverflowError):
+        raise InputError(f"{where}: {what}, got {value!r}") from None
     if isinstance(value, bool) or (isinstance(value, float) and value != q):
-        raise InputError(f"{where}: charge must be an integer, got {value!r}")
+        raise InputError(f"{where}: {what}, got {value!r}")
     return q
 
 

@@ -29,6 +29,12 @@ from .results import FermiScan, FermiSolution
 
 __all__ = ["DefectSystem"]
 
+#: Highest temperature (K) of a defect equilibrium: no solid exists above about 4300 K.
+MAX_TEMPERATURE_K = 5000.0
+#: Deepest chemical potential (eV below the elemental reference) of an element in a compound: formation
+#: enthalpies are at most about 10 eV per atom, so a lower value is an input error.
+MAX_MU_DEPTH_EV = 20.0
+
 
 @dataclass(frozen=True, eq=False)
 class DefectSystem:
@@ -294,6 +300,9 @@ class DefectSystem:
         T = np.broadcast_to(T, (B,)).astype(float)
         if not np.all(np.isfinite(T)) or np.any(T <= 0):
             raise InputError(f"temperature_K must be finite and > 0, got {T[~(np.isfinite(T) & (T > 0))][:3]}")
+        if np.any(T > MAX_TEMPERATURE_K):
+            raise InputError(f"temperature_K {float(T.max()):g} K: no solid exists above about 4300 K (the highest "
+                             f"known melting point), so a defect equilibrium above {MAX_TEMPERATURE_K:g} K is not one")
         kernel = self._kernel()
         mu_mat, mu_out = kernel.mu_matrix(mu_eV, B)
         prep = kernel.prepare(mu_mat, T)
@@ -334,6 +343,10 @@ class DefectSystem:
                 raise InputError(f"{self.source or 'defect system'}: chemical potential of {k} = {float(v):g} eV is "
                                  f"above its elemental reference (mu = 0): {k} would precipitate as its element; "
                                  "it must be <= 0 eV")
+            if float(v) < -MAX_MU_DEPTH_EV:
+                raise InputError(f"{self.source or 'defect system'}: chemical potential of {k} = {float(v):g} eV is "
+                                 f"further below its elemental reference than any compound's formation enthalpy "
+                                 f"allows; it must lie in [-{MAX_MU_DEPTH_EV:g}, 0] eV")
         return self.solve_batch(mu_eV, temperature_K).point(0)
 
     def scan(self, element: str = "Li", values=None, temperature_K=None, mu_eV=None) -> FermiScan:

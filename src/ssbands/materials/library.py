@@ -263,6 +263,53 @@ def _parse_param(where: str, check: str | None, raw: Any, origin: str) -> Param:
     return Param(_validate_value(where, check, v), source, note, estimate)
 
 
+#: Physical bounds of scalar fields (inclusive), with the reason a value outside is an input error. A
+#: number outside them is a typo or a unit slip (e.g. m^-3 for cm^-3), not a material.
+PHYSICAL_BOUNDS: dict[str, tuple[float, float, str]] = {
+    "work_function_eV": (1.0, 8.0, "work functions of solids lie between about 2 eV (Cs) and 6 eV"),
+    "phi0_li_V": (-10.0, 10.0, "the step of an electrolyte against Li metal is a few volts"),
+    "site_density_cm3": (1e15, 5e23, "no solid has more than about 2e23 atoms per cm^3"),
+    "li_capacity_cm3": (1e18, 5e23, "no solid has more than about 2e23 atoms per cm^3"),
+    "defect_energy_eV": (-20.0, 20.0, "defect formation energies are a few eV"),
+    "permittivity": (1.0, 1e5, "relative permittivities are >= 1 (vacuum) and below about 1e5"),
+    "window_V": (0.0, 6.5, "electrode potentials lie between 0 V (Li metal) and about 6 V vs Li/Li+ (F2/F-)"),
+    "band_gap_eV": (0.0, 20.0, "band gaps of solids are below about 15 eV (LiF: 14 eV)"),
+    "ionization_potential_eV": (1.0, 20.0, "ionization potentials of solids lie between about 2 and 15 eV"),
+    "ionic_conductivity_S_cm": (1e-30, 10.0, "the best solid Li-ion conductors reach about 0.1 S/cm"),
+    "electronic_conductivity_S_cm": (1e-40, 1e7, "no solid conducts better than Ag (6e5 S/cm)"),
+    "diffusivity_cm2_s": (1e-40, 1.0, "diffusivities in solids are far below 1 cm^2/s"),
+    "activation_energy_eV": (0.0, 5.0, "activation energies of ionic conduction are below a few eV"),
+}
+
+
+def check_physical(material: Material, where: str) -> None:
+    """Refuse scalar (and tabulated work-function) values outside :data:`PHYSICAL_BOUNDS`.
+
+    Parameters
+    ----------
+    material : Material
+    where : str
+        The file or origin, for the message.
+
+    Raises
+    ------
+    InputError
+        Naming the material, the field, the value, the bounds and why.
+    """
+    for fld, (lo, hi, why) in PHYSICAL_BOUNDS.items():
+        p = material.params.get(fld)
+        if p is None or not p.known:
+            continue
+        values = p.value if p.value is not None else p.spec.get("values") if p.spec.get("kind") == "table" else \
+            [p.spec["value"]] if p.spec.get("kind") == "constant" else None
+        if values is None:
+            continue
+        for v in (values if isinstance(values, (list, tuple)) else [values]):
+            if isinstance(v, (int, float)) and not lo <= v <= hi:
+                raise InputError(f"{where}: material {material.name!r}, field {fld!r}: {v!r} is outside "
+                                 f"[{lo:g}, {hi:g}] ({why}); check the value and its unit")
+
+
 def _parse_material(name: str, raw: Any, origin: str, base: Material | None, data_dir: Path | None) -> Material:
     where0 = f"{origin}: material {name!r}"
     if not isinstance(raw, Mapping):
@@ -283,11 +330,17 @@ def _parse_material(name: str, raw: Any, origin: str, base: Material | None, dat
         if p.spec.get("kind") == "table" and "file" in p.spec:
             spec = dict(p.spec)
             spec["_dir"] = str(data_dir) if data_dir else "."
+            table = Path(spec["_dir"]) / str(spec["file"])
+            if not table.is_file():
+                raise InputError(f"{where0}, field {key!r}: table file {str(table)!r} does not exist (a relative "
+                                 "'file' is read next to the library file)")
             p = Param(None, p.source, p.note, p.estimate, MappingProxyType(spec))
         params[key] = p
     desc = raw.get("description", base.description if base else "")
-    return Material(name=name, kind=kind, params=MappingProxyType(params), description=str(desc),
-                    origin=origin if base is None else f"{base.origin} + {origin}")
+    mat = Material(name=name, kind=kind, params=MappingProxyType(params), description=str(desc),
+                   origin=origin if base is None else f"{base.origin} + {origin}")
+    check_physical(mat, origin)
+    return mat
 
 
 class DuplicateKeyError(yaml.YAMLError):

@@ -83,6 +83,8 @@ def rhs_of_f(f, lnB):
 #: potentials (≤ about 6 V vs Li/Li⁺, F2/F⁻ being the most oxidising couple), work-function differences
 #: (≤ about 3 eV) and φ0^Li (a few V); a larger |φ0| is an input error, not a layer.
 MAX_STEP_V = 20.0
+#: Largest defect formation energy E_f0 (eV) in magnitude: formation energies of point defects are a few eV.
+MAX_DEFECT_ENERGY_EV = 20.0
 #: Largest profile table (layers × nodes) :func:`layer_profiles` builds (each array ~160 MB at most).
 MAX_TABLE_NODES = 20_000_000
 
@@ -111,6 +113,10 @@ def dimensionless(phi0_V, site_density_cm3, defect_energy_eV, permittivity, alph
             bad = np.asarray(arr)[~np.asarray(ok)].ravel()[:3]
             raise InputError(f"space-charge layer: {name} has invalid value(s) {bad.tolist()} "
                              "(site density, permittivity, temperature > 0; 0 < alpha <= 1; all finite)")
+    if np.any(np.abs(Ef0) > MAX_DEFECT_ENERGY_EV):
+        bad = Ef0[np.abs(Ef0) > MAX_DEFECT_ENERGY_EV].ravel()[:3]
+        raise InputError(f"space-charge layer: defect_energy_eV = {bad.tolist()} eV is larger than "
+                         f"{MAX_DEFECT_ENERGY_EV:g} eV in magnitude; defect formation energies are a few eV")
     if np.any(np.abs(phi0) > MAX_STEP_V):
         bad = phi0[np.abs(phi0) > MAX_STEP_V].ravel()[:3]
         raise InputError(f"space-charge layer: step phi0_V = {bad.tolist()} V is larger than {MAX_STEP_V:g} V in "

@@ -120,9 +120,10 @@ def check_closures(closures, mu_li_se_eV=None) -> None:
         if "extrinsic" not in closures:
             raise InputError(f"mu_li_se_eV applies to the extrinsic closure only; the closures here are "
                              f"{list(closures)}, which take the electrolyte's mu_Li from the electrodes")
-        if not np.all(np.asarray(mu_li_se_eV, float) <= 0):
-            raise InputError(f"mu_li_se_eV = {mu_li_se_eV!r} eV: the electrolyte's mu_Li must be <= 0 eV (finite; "
-                             "above Li metal, mu_Li > 0, Li would plate out)")
+        mu = np.asarray(mu_li_se_eV, float)
+        if not np.all((mu <= 0) & (mu >= -6.0)):
+            raise InputError(f"mu_li_se_eV = {mu_li_se_eV!r} eV: the electrolyte's mu_Li must lie in [-6, 0] eV (above "
+                             "Li metal, mu_Li > 0, Li would plate out; below -6 eV it would be above every electrode)")
 
 
 def compute_interfaces(electrodes: Sequence[ElectrodeStates], electrolytes: Sequence[ElectrolyteRecord],
