@@ -1,26 +1,43 @@
 # Two commands do all set-up on a fresh machine: `make demo` and `make test`.
+#   make demo  installs ssbands with only what the main job needs (numpy, scipy, xarray, pandas,
+#              matplotlib, pyyaml, click) and runs it;
+#   make test  adds the optional extras and the test peers (py-sc-fermi, DEVSIM, mpmath, hypothesis, ...)
+#              and runs the test suite.
+# pip prints what it downloads and installs (no --quiet), so a slow network shows as progress.
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed
+PIP    := $(PY) -m pip install --progress-bar on --disable-pip-version-check
+CORE   := $(VENV)/.installed-core
+FULL   := $(VENV)/.installed-full
 
 .PHONY: demo test bench install clean
 
-$(STAMP): pyproject.toml
+$(PY):
+	@echo "==> [setup] creating the virtual environment $(VENV)"
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[all,dev]"
-	touch $(STAMP)
 
-install: $(STAMP)
+$(CORE): pyproject.toml | $(PY)
+	@echo "==> [setup] installing ssbands and its runtime dependencies (no test tools)"
+	$(PIP) -e .
+	touch $(CORE)
 
-demo: $(STAMP)
+$(FULL): pyproject.toml $(CORE)
+	@echo "==> [setup] installing the optional extras and the test tools and peers"
+	$(PIP) -e ".[all,dev]"
+	touch $(FULL)
+
+install: $(FULL)
+
+demo: $(CORE)
+	@echo "==> [demo] charging Cu | LixSi | LiPON | LixCoO2 | Pt | Si from 0 to 4 V"
 	$(VENV)/bin/ssbands demo --out ssbands-demo
 
-test: $(STAMP)
+test: $(FULL)
+	@echo "==> [test] running the test suite on 2 processes"
 	$(PY) -m pytest -n 2 -q
 
-bench: $(STAMP)
+bench: $(FULL)
 	$(PY) benchmarks/run.py
 
 clean:

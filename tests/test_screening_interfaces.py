@@ -148,7 +148,8 @@ def test_library_synth_cli(tmp_path, capsys):
     info = json.loads(capsys.readouterr().out)
     assert info["n_electrodes"] == 4
     a = out.read_text()
-    main(["library", "synth", "--n-electrodes", "4", "--n-electrolytes", "3", "--seed", "7", "--out", str(out)])
+    main(["library", "synth", "--n-electrodes", "4", "--n-electrolytes", "3", "--seed", "7", "--out", str(out),
+          "--overwrite"])  # an existing file is replaced only with --overwrite
     assert out.read_text() == a  # same seed, same file
     lib = load_library(extra=out)
     assert len([m for m in lib.of_kind("electrolyte") if m.name.startswith("SynSE")]) == 3

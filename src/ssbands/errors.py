@@ -50,6 +50,30 @@ def read_text_file(path, what: str) -> str:
         raise InputError(f"{what} {str(p)!r} is not UTF-8 text") from None
 
 
+class MissingDependencyError(SSBandsError, ImportError):
+    """An optional dependency a feature needs is not installed (the message names the extra to install)."""
+
+
+def require(modules, feature: str, extra: str) -> None:
+    """Raise :class:`MissingDependencyError` unless every module in ``modules`` can be imported.
+
+    Parameters
+    ----------
+    modules : sequence of str
+        Module names, e.g. ``("pyarrow", "tqdm")``.
+    feature : str
+        What needs them, for the message (e.g. "the screen").
+    extra : str
+        The ssbands extra that installs them (e.g. "screen").
+    """
+    from importlib.util import find_spec
+
+    missing = [m for m in modules if find_spec(m) is None]
+    if missing:
+        raise MissingDependencyError(f"{feature} needs {', '.join(missing)}, which is not installed: "
+                                     f"pip install 'ssbands[{extra}]' (or `make install` in a checkout)")
+
+
 class ConvergenceError(SSBandsError, RuntimeError):
     """A solver did not converge; carries diagnostics instead of returning NaN."""
 
@@ -75,3 +99,7 @@ class DataWarning(SSBandsWarning):
 
 class FitWarning(SSBandsWarning):
     """A fit finished but its result is doubtful (parameter at a bound, singular covariance, ...)."""
+
+
+class TemperatureWarning(DataWarning):
+    """The temperature is far from where the material data were obtained (they are extrapolated there)."""

@@ -23,6 +23,50 @@ from .errors import InputError
 
 FUNCTION_KINDS = ("constant", "polynomial", "table")
 CLOSURES = ("minimum-interface", "extrinsic")
+#: Temperatures (K) around which the built-in material data hold: OCV curves measured and work
+#: functions, defect energies and permittivities tabulated at room temperature (298–300 K).
+DATA_TEMPERATURE_RANGE_K = (250.0, 350.0)
+#: Temperatures (K) outside which a calculation from room-temperature material data is refused: far
+#: below, Arrhenius transport and kT-scaled profiles underflow; far above, the electrodes and
+#: electrolytes are not the materials the data describe (Li melts at 453.65 K).
+TEMPERATURE_LIMITS_K = (50.0, 1500.0)
+
+
+def check_data_temperature(temperature_K, what: str = "the material data") -> None:
+    """Refuse a temperature outside :data:`TEMPERATURE_LIMITS_K`; warn far from room temperature.
+
+    The built-in data (OCV curves, work functions, defect energies, permittivities) are room-temperature
+    values; outside :data:`DATA_TEMPERATURE_RANGE_K` a result extrapolates them with kT alone
+    (:class:`~ssbands.errors.TemperatureWarning`).
+
+    Parameters
+    ----------
+    temperature_K : float or array_like
+        Temperature(s) in K.
+    what : str
+        What is used at that temperature, for the message.
+
+    Raises
+    ------
+    InputError
+        Outside :data:`TEMPERATURE_LIMITS_K` (or not a finite number).
+    """
+    t = np.atleast_1d(np.asarray(temperature_K, float))
+    tmin, tmax = TEMPERATURE_LIMITS_K
+    bad = ~((t >= tmin) & (t <= tmax))
+    if np.any(bad):
+        raise InputError(f"temperature {t[bad][0]:g} K is outside {tmin:g}-{tmax:g} K, the range in which "
+                         f"{what} (room-temperature values) can be used at all")
+    lo, hi = DATA_TEMPERATURE_RANGE_K
+    far = (t < lo) | (t > hi)
+    if np.any(far):
+        import warnings
+
+        from .errors import TemperatureWarning
+
+        warnings.warn(f"temperature {t[far][0]:g} K is far from the room temperature (about 300 K) at which "
+                      f"{what} were obtained; only kT is changed, the data are used as they are "
+                      f"(data hold within {lo:g}-{hi:g} K)", TemperatureWarning, stacklevel=3)
 
 
 def validate_function_spec(where: str, spec: Mapping[str, Any]) -> None:
@@ -87,6 +131,11 @@ class OCVCurve:
     tabulated curve is continued by the dilute-vacancy Nernst law (``None``: no extension).
     ``reservoir`` is True for an electrode whose potential does not depend on its Li content
     (Li metal).
+
+    Where the data hold: :attr:`data_potential_range` is the span of potentials the electrode's own
+    data cover (a table's values; a fit's polynomial over its fitted Li-fraction range, without its
+    singular regularisation term). Beyond it a potential comes from an extension (the Nernst law
+    of a table, the ``singular_term`` of a fit) and :meth:`extrapolated` says so.
     """
 
     name: str
@@ -117,7 +166,7 @@ class OCVCurve:
         """U(x) without range checks (x already inside [x_min, x_max]); ±inf at singular ends."""
         if self.kind == "constant":
             return np.full(np.shape(x), self.constant)
-        with np.errstate(divide="ignore"):
+        with np.errstate(divide="ignore", over="ignore"):
             if self.kind == "polynomial":
                 u = np.polyval(self._coef, x)
                 if self.singular_term:
@@ -137,9 +186,47 @@ class OCVCurve:
         object.__setattr__(self, "_tx", np.asarray(self.table_x, float))
         object.__setattr__(self, "_tu", np.asarray(self.table_u, float))
 
+    @property
+    def data_potential_range(self) -> tuple[float, float]:
+        """(lowest, highest) potential in V vs Li/Li⁺ that the electrode's data cover.
+
+        A table: its lowest and highest value. A polynomial fit: the polynomial alone (without the
+        singular regularisation term) over the fitted Li-fraction range [x_min, x_max], sampled on
+        4001 points and at the ends. A constant: its value.
+
+        Returns
+        -------
+        (float, float)
+            Potentials in V vs Li/Li⁺.
+        """
+        if self.kind == "constant":
+            return float(self.constant), float(self.constant)
+        if self.kind == "table":
+            return float(np.min(self._tu)), float(np.max(self._tu))
+        u = np.polyval(self._coef, np.linspace(self.x_min, self.x_max, 4001))
+        return float(np.min(u)), float(np.max(u))
+
     def extrapolated(self, x) -> np.ndarray:
-        """True where ``x`` lies on the Nernst extension rather than on the data."""
+        """True where the potential at Li fraction ``x`` does not come from the data.
+
+        A table: ``x`` lies on its Nernst extension. A fit with a singular term: the term takes the
+        potential outside :attr:`data_potential_range` (near the ends of the Li-fraction range).
+
+        Parameters
+        ----------
+        x : array_like
+            Li fractions (inside [x_min, x_max]).
+
+        Returns
+        -------
+        ndarray of bool
+        """
         x = np.asarray(x, float)
+        if self.kind == "polynomial" and self.singular_term:
+            lo, hi = self.data_potential_range
+            with np.errstate(divide="ignore", invalid="ignore"):
+                u = self.evaluate(x, 300.0)  # a polynomial does not depend on temperature
+            return (u < lo) | (u > hi)
         if self.nernst_from is None:
             return np.zeros(x.shape, bool)
         return x > self.nernst_from
@@ -169,14 +256,84 @@ def plating_limit(curve: OCVCurve, temperature_K: float, lo: float | None = None
     return lo
 
 
+def potential_limit(curve: OCVCurve, temperature_K: float, u_max: float, lo: float | None = None,
+                    hi: float | None = None) -> float:
+    """Smallest Li fraction in [lo, hi] (default: the curve's range) with U ≤ ``u_max`` (V vs Li/Li⁺).
+
+    Below it the electrode's potential would exceed ``u_max``. Bisection (U decreases with x);
+    ``-inf`` for a reservoir (Li metal).
+
+    Parameters
+    ----------
+    curve : OCVCurve
+    temperature_K : float
+        Temperature (K).
+    u_max : float
+        Highest allowed potential (V vs Li/Li⁺).
+    lo, hi : float, optional
+        Li-fraction interval searched.
+
+    Returns
+    -------
+    float
+        Li fraction.
+    """
+    if curve.reservoir:
+        return -np.inf
+    lo = curve.x_min if lo is None else lo
+    hi = curve.x_max if hi is None else hi
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if curve.evaluate(np.array(lo), temperature_K) <= u_max:
+            return lo
+        for _ in range(200):
+            m = 0.5 * (lo + hi)
+            if m in (lo, hi):
+                break
+            if curve.evaluate(np.array(m), temperature_K) <= u_max:
+                hi = m
+            else:
+                lo = m
+    return hi
+
+
+def check_electrode_potential(name: str, potential_V, u_max: float, what: str) -> None:
+    """Refuse electrode potentials below 0 V vs Li/Li⁺ (Li plates) or above ``u_max`` (beyond the data).
+
+    Parameters
+    ----------
+    name : str
+        The electrode, for the message.
+    potential_V : array_like
+        Potentials (V vs Li/Li⁺).
+    u_max : float
+        Highest potential the data support (V vs Li/Li⁺).
+    what : str
+        Where ``u_max`` comes from, for the message (e.g. "the span of its OCV data").
+
+    Raises
+    ------
+    InputError
+    """
+    u = np.atleast_1d(np.asarray(potential_V, float))
+    if not np.all(np.isfinite(u)):
+        raise InputError(f"{name}: its potential is not finite there (the end of its Li-fraction range)")
+    if np.any(u < 0):
+        raise InputError(f"{name}: potential {u[u < 0][0]:.6g} V vs Li/Li+ is below 0 V (more Li-rich than Li "
+                         "metal: Li would plate)")
+    if np.any(u > u_max):
+        raise InputError(f"{name}: potential {u[u > u_max][0]:.6g} V vs Li/Li+ is above {u_max:.6g} V, "
+                         f"{what}; no data support it")
+
+
 def ocv_curve(material, branch: str | None = None) -> OCVCurve:
     """Build the OCV curve of an electrode material (``material.get('ocv_V')``)."""
     spec = material.get("ocv_V", "the open-circuit potential")
     where = f"material {material.name!r}, field 'ocv_V'"
     kind = spec["kind"]
+    if branch is not None and kind != "polynomial":
+        raise InputError(f"{where}: branch {branch!r} does not apply: this OCV is a {kind} without branches (a "
+                         "branch selects one of the fits of a polynomial OCV, e.g. LixSi's lithiation)")
     if kind == "constant":
-        if branch not in (None, "lithiation", "delithiation"):
-            raise InputError(f"{where}: unknown branch {branch!r}")
         return OCVCurve(material.name, "constant", -np.inf, np.inf, constant=float(spec["value"]))
     lo, hi = (material.get("li_fraction_range") if material.has("li_fraction_range") else (0.0, 1.0))
     if kind == "polynomial":
@@ -188,8 +345,6 @@ def ocv_curve(material, branch: str | None = None) -> OCVCurve:
         return OCVCurve(f"{material.name} ({b})", "polynomial", lo, hi,
                         coefficients=tuple(float(c) for c in br["coefficients"]),
                         singular_term=float(br.get("singular_term", 0.0)))
-    if branch not in (None, "lithiation", "delithiation"):
-        raise InputError(f"{where}: unknown branch {branch!r}")
     tx, tu = _load_table(spec, where)
     if not (np.all(np.diff(tu) <= 0) and tu[0] > tu[-1]):
         raise InputError(f"{where}: a tabulated OCV must not increase with Li fraction")

@@ -37,8 +37,8 @@ _IFACE_META = {
     "R_scl_ohm_cm2": ("ohm cm^2", "ionic resistance of the SCL (NaN: data unknown)"),
     "R_bulk_same_length_ohm_cm2": ("ohm cm^2", "bulk electrolyte resistance over the same length"),
     "R_ratio": ("", "R_scl / R_bulk over the same length"),
-    "R_exc_ohm_cm2": ("ohm cm^2", "excess DC resistance of the SCL over the bulk, int(1/sigma - 1/sigma_inf) dx, in the "
-                      "transport limit of the solve (NaN: transport data unknown)"),
+    "R_exc_ohm_cm2": ("ohm cm^2", "excess DC resistance of the SCL over the bulk, int(1/sigma - 1/sigma_inf) dx, "
+                      "in the transport limit of the solve (NaN: transport data unknown)"),
     "R_ct_ohm_cm2": ("ohm cm^2", "Frumkin-Butler-Volmer charge-transfer resistance (NaN: kinetics not given)"),
 }
 
@@ -102,9 +102,10 @@ def _tables(a: CellArrays, spatial: dict, mid: np.ndarray) -> dict:
                         ("anode_U_V", st.U_anode, "V", "anode potential vs Li/Li+"),
                         ("cathode_U_V", st.U_cathode, "V", "cathode potential vs Li/Li+"),
                         ("mu_bar_Li_value_eV", a.mu_bar, "eV", "uniform Li+ electrochemical potential"),
-                        ("anode_ocv_extrapolated", st.anode_extrapolated, "", "anode beyond tabulated OCV (Nernst)"),
+                        ("anode_ocv_extrapolated", st.anode_extrapolated, "",
+                         "anode potential beyond its OCV data (Nernst extension or fit's singular term)"),
                         ("cathode_ocv_extrapolated", st.cathode_extrapolated, "",
-                         "cathode beyond tabulated OCV (Nernst)"),
+                         "cathode potential beyond its OCV data (Nernst extension or fit's singular term)"),
                         ("scl_overlap", a.overlap, "", "the two SCLs overlap (superposition approximate)")):
         out[k] = (OS, np.asarray(v), u, ln)
     for k, (u, ln) in _IFACE_META.items():

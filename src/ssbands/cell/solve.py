@@ -180,8 +180,8 @@ def _resistances(se, phi0, T) -> dict:
         r = interface_resistance(se, phi0, T)
     except UnknownParameterError as exc:
         out: dict = {k: np.full(phi0.shape, np.nan) for k in keys}
-        out["note"] = (f"interface resistances not computed: {se.name} lacks {exc.field!r} "
-                       "(supply it in a user library)")
+        out["note"] = (f"interface resistances not computed (iface_R_scl_ohm_cm2, iface_R_bulk_same_length_ohm_cm2 "
+                       f"and iface_R_ratio are NaN): {se.name} lacks {exc.field} (supply it in a user library)")
         return out
     out = {k: np.broadcast_to(np.asarray(r[k], float), phi0.shape) for k in keys}
     out["note"] = None
@@ -202,7 +202,8 @@ def _excess_and_ct(se, phi0, T: float, L_nm: float, transport: str, kinetics) ->
     try:
         tr = defect_transport(se, T)
     except UnknownParameterError as exc:
-        out["notes"].append(f"R_exc not computed: {se.name} lacks {exc.field!r} (supply it in a user library)")
+        out["notes"].append(f"iface_R_exc_ohm_cm2 not computed: {se.name} lacks {exc.field!r} (supply it in a "
+                            "user library)")
     else:
         ex = excess_resistance(phi0, *pars, T, diffusivity_Li_i_cm2_s=tr.diffusivity_Li_i_cm2_s,
                                diffusivity_V_Li_cm2_s=tr.diffusivity_V_Li_cm2_s, transport=transport)
@@ -217,8 +218,8 @@ def _excess_and_ct(se, phi0, T: float, L_nm: float, transport: str, kinetics) ->
                      + np.where(s_v > 0, 1.0 / (L / np.where(s_v > 0, s_v, 1.0) + a_v), 0.0))
             out["R_exc_ohm_cm2"] = 1.0 / g - L / (s_i + s_v)
     if kinetics is None:
-        out["notes"].append("R_ct not computed: it needs the exchange current density i0 and transfer coefficient "
-                            "alpha_t of each interface (kinetics; none are published)")
+        out["notes"].append("iface_R_ct_ohm_cm2 not computed: it needs the kinetics of each interface (exchange "
+                            "current density and transfer coefficient; none are published)")
     else:
         k = dict(kinetics)
         ct = charge_transfer(phi0, *pars, T, i0_A_cm2=k.get("i0_A_cm2"), alpha_t=k.get("alpha_t"))
@@ -401,15 +402,16 @@ def solve_arrays(stack: Stack, st: ElectrodeState, phi_li: float, grid=None, ref
         if se.has("band_gap_eV"):
             E_CBM[:, in_se] = E_VBM[:, in_se] + float(se.get("band_gap_eV"))
     else:
-        notes.append(f"{se.name}: ionization_potential_eV is unknown, so its band edges (E_VBM, E_CBM) are not "
-                     "computed; supply it in a user library to get them")
+        notes.append(f"{se.name}: ionization_potential_eV is unknown, so its band edges are not computed (E_VBM_eV "
+                     "and E_CBM_eV are NaN in the electrolyte); supply it in a user library to get them")
     notes.extend(res_notes)
     if bulk.from_defects:
         notes.append(f"{se.name}: bulk and space-charge layers from its defect model (E_vac follows mu_Li of the "
                      "electrolyte with slope dEvac_dmuLi); c_Li_i_cm3 and c_V_Li_cm3 are not computed")
     if st.anode_extrapolated.any() or st.cathode_extrapolated.any():
-        notes.append("an electrode's Li content lies beyond its tabulated OCV data at some states; the dilute-limit "
-                     "Nernst extension was used there (see anode_ocv_extrapolated, cathode_ocv_extrapolated)")
+        notes.append("an electrode's potential lies beyond its OCV data at some states: the dilute-limit Nernst "
+                     "extension of a table or the singular regularisation term of a fit gives it there (see "
+                     "anode_ocv_extrapolated, cathode_ocv_extrapolated)")
     spatial = {"E_vac_eV": E_vac, "E_F_eV": E_F, "E_CBM_eV": E_CBM, "E_VBM_eV": E_VBM, "mu_Li_eV": mu_li,
                "mu_bar_Li_eV": mu_bar_x, "c_Li_i_cm3": cp, "c_V_Li_cm3": cm,
                "rho_C_cm3": E_CHARGE * (cp - cm), "dEvac_dmuLi": slope}
@@ -430,7 +432,11 @@ def _reference(stack: Stack, reference_ocv, reference_li_fractions):
                      f"(OCV = {float(rst.ocv_V[0]):.6g} V)")
     if reference_ocv is None:
         return None, None
-    ref = ifc.reference_state(reachable_ocv_range(stack), reference_ocv)
+    lo, hi = reachable_ocv_range(stack)
+    ref = ifc.reference_state((lo, hi), reference_ocv)
+    if not lo - 1e-9 <= ref.ocv_V <= hi + 1e-9:
+        raise InputError(f"{stack.source}: reference_ocv {ref.ocv_V:g} V (the state dCPD is measured against) is "
+                         f"outside the reachable OCV range {lo:.4f} .. {hi:.4f} V")
     rst = electrode_state(stack, ocv=[ref.ocv_V])
     return rst.with_ocv_labels(np.array([ref.ocv_V])), ref.label
 

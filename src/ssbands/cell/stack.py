@@ -49,6 +49,12 @@ _TOP_KEYS = {"temperature_K", "ground", "closure", "mu_li_se_eV", "tip_work_func
              "title", "library", "extrinsic_defects"}
 _IFACE_KEYS = {"left", "right", "dipole_V"}
 DEFAULT_TIP_WORK_FUNCTION_EV = 5.65
+#: No electrode lies more than this far above Li/Li+ (F2/F- at about 5.9 V is the most oxidising couple), so
+#: the electrolyte's mu_Li is at least minus this (eV).
+MAX_LI_POTENTIAL_V = 6.0
+#: Work functions of real KPFM tips (metal coatings, doped Si, diamond) lie within this range (eV);
+#: the lowest elemental work function is that of Cs (about 2.1 eV, Michaelson 1977).
+TIP_WORK_FUNCTION_RANGE_EV = (1.0, 8.0)
 
 
 class ReadOnlyMapping(Mapping):
@@ -140,8 +146,7 @@ class Stack:
             raise InputError(f"{where}: closure 'extrinsic' needs mu_li_se_eV (the Li chemical potential of the "
                              "electrolyte bulk in eV vs Li metal, e.g. -1.2); set mu_li_se_eV in the stack file or "
                              "as a condition")
-        if self.mu_li_se_eV is not None and not math.isfinite(self.mu_li_se_eV):
-            raise InputError(f"{where}: mu_li_se_eV must be finite")
+        self._check_conditions(where)
         roles = [ly.role for ly in self.layers]
         for r in ("anode", "electrolyte", "cathode"):
             n = roles.count(r)
@@ -178,6 +183,36 @@ class Stack:
                                  "electrolyte interfaces only (electron conductors in contact share E_F)")
             if not math.isfinite(v):
                 raise InputError(f"{where}: dipole_V of {lf!r}|{r!r} must be finite")
+
+    def _check_conditions(self, where: str) -> None:
+        """Refuse a μ_Li of the SE above Li metal or for a closure that does not use it, and a bad tip."""
+        mu = self.mu_li_se_eV
+        if mu is not None:
+            if isinstance(mu, bool) or not isinstance(mu, (int, float)) or not math.isfinite(mu):
+                raise InputError(f"{where}: mu_li_se_eV must be a finite number (eV vs Li metal), got {mu!r}")
+            if mu > 0:
+                raise InputError(f"{where}: mu_li_se_eV = {mu:g} eV is above Li metal (mu_Li = 0): Li would plate out "
+                                 "of the electrolyte; it must be <= 0 eV (e.g. -1.2)")
+            if mu < -MAX_LI_POTENTIAL_V:
+                raise InputError(f"{where}: mu_li_se_eV = {mu:g} eV would put the electrolyte {-mu:g} V above Li/Li+, "
+                                 f"beyond any electrode (at most about {MAX_LI_POTENTIAL_V:g} V, F2/F-); it must "
+                                 "lie in "
+                                 f"[-{MAX_LI_POTENTIAL_V:g}, 0] eV")
+            if self.closure != "extrinsic":
+                raise InputError(f"{where}: mu_li_se_eV applies to the extrinsic closure only; closure "
+                                 f"'{self.closure}' sets the electrolyte's mu_Li from the electrodes and its window. "
+                                 "Remove mu_li_se_eV or use closure 'extrinsic'")
+        tip = self.tip_work_function_eV
+        lo, hi = TIP_WORK_FUNCTION_RANGE_EV
+        if isinstance(tip, bool) or not isinstance(tip, (int, float)) or not (lo <= tip <= hi):
+            raise InputError(f"{where}: tip_work_function_eV must be a work function in eV between {lo:g} and "
+                             f"{hi:g} (e.g. 5.65 for a Pt-coated tip), got {tip!r}")
+        from ..thermo import check_data_temperature
+
+        try:
+            check_data_temperature(self.temperature_K, "the material data of the stack")
+        except InputError as exc:
+            raise InputError(f"{where}: temperature_K: {exc}") from None
 
     # --------------------------------------------------------------------------- access
     def layer(self, name: str) -> Layer:

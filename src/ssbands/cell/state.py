@@ -4,6 +4,14 @@ Li moved from the cathode to the anode, q (atoms/cm²), changes the anode's Li f
 the cathode's by −q/n_c (n = Li site density × thickness), and OCV(q) = U_c − U_a is monotone in q,
 so one vectorised bracketed iteration finds q for a whole batch of OCVs. Neither electrode may go
 below 0 V vs Li/Li⁺ (Li would plate), which bounds q (:func:`ssbands.thermo.plating_limit`).
+
+Where the data hold: neither electrode may go above the highest potential the two electrodes' OCV
+data reach (:attr:`ssbands.thermo.OCVCurve.data_potential_range`; 4.39 V vs Li/Li⁺ for the LixCoO2
+table). Without that bound the singular regularisation term of a fit such as the LixSi polynomial
+(Verbrugge et al. 2016) would make any OCV "reachable" (an anode at 1000 V vs Li near x = 0). So the
+reachable OCV range is a physical range: from both electrodes at or below that potential to the anode
+at 0 V vs Li/Li⁺. States whose potentials come from an extension (a table's Nernst law, a fit's
+singular term) are flagged as extrapolated.
 """
 
 from __future__ import annotations
@@ -15,7 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import ConvergenceError, InputError
-from ..thermo import OCVCurve, plating_limit
+from ..thermo import OCVCurve, plating_limit, potential_limit
 
 if TYPE_CHECKING:
     from .stack import Stack
@@ -118,6 +126,9 @@ class LiBalance:
         Highest Li fraction before Li plates (or the data end).
     n_anode, n_cathode : float
         Li capacity per area (atoms/cm²; inf for a Li reservoir).
+    u_max_V : float
+        Highest electrode potential the electrodes' data reach (V vs Li/Li⁺): neither electrode goes
+        above it.
     q_range : (float, float)
         Range of transferred Li q (atoms/cm²).
     ocv_range_V : (float, float)
@@ -135,6 +146,7 @@ class LiBalance:
     x_max_cathode: float
     n_anode: float
     n_cathode: float
+    u_max_V: float
     q_range: tuple[float, float]
     ocv_range_V: tuple[float, float]
     bracket: tuple[np.ndarray, np.ndarray] | None = None
@@ -155,20 +167,23 @@ class LiBalance:
         ca, cc = stack.ocv_curve("anode"), stack.ocv_curve("cathode")
         a0, c0 = initial_fractions(stack)
         a_max, c_max = min(ca.x_max, plating_limit(ca, T)), min(cc.x_max, plating_limit(cc, T))
+        u_max = max(ca.data_potential_range[1], cc.data_potential_range[1])
+        a_min, c_min = (max(c.x_min, potential_limit(c, T, u_max)) for c in (ca, cc))
         na = np.inf if ca.reservoir else _capacity(stack, "anode")
         nc = np.inf if cc.reservoir else _capacity(stack, "cathode")
-        lo = max(na * (ca.x_min - a0) if not ca.reservoir else -np.inf,
+        lo = max(na * (a_min - a0) if not ca.reservoir else -np.inf,
                  nc * (c0 - c_max) if not cc.reservoir else -np.inf)
         hi = min(na * (a_max - a0) if not ca.reservoir else np.inf,
-                 nc * (c0 - cc.x_min) if not cc.reservoir else np.inf)
-        bal = cls(ca, cc, T, a0, c0, a_max, c_max, na, nc, (lo, hi), (np.nan, np.nan))
+                 nc * (c0 - c_min) if not cc.reservoir else np.inf)
+        bal = cls(ca, cc, T, a0, c0, a_max, c_max, na, nc, u_max, (lo, hi), (np.nan, np.nan))
         if ca.reservoir and cc.reservoir:
             v = float(bal.ocv(np.array(0.0)))
             rng = (v, v)
         else:
             if not lo < hi:
                 raise InputError(f"{stack.source}: the electrodes' stated Li contents leave no room to move Li "
-                                 f"(anode x = {a0}, cathode x = {c0})")
+                                 f"between 0 V vs Li/Li+ and {u_max:.4g} V (the highest potential of their OCV "
+                                 f"data) (anode x = {a0}, cathode x = {c0})")
             span = hi - lo
             rng = (float(bal.ocv(np.array(lo + 1e-13 * span))), float(bal.ocv(np.array(hi - 1e-13 * span))))
         object.__setattr__(bal, "ocv_range_V", rng)
@@ -319,14 +334,21 @@ def _state_from_fractions(stack: Stack, li_fractions) -> ElectrodeState:
     xa, xc = np.broadcast_arrays(xa, xc)
     with np.errstate(divide="ignore"):
         ua, uc = ca(xa, T), cc(xc, T)
+    u_max = stack.li_balance.u_max_V
     for name, u, x, c in ((stack.anode.name, ua, xa, ca), (stack.cathode.name, uc, xc, cc)):
-        if not np.all(np.isfinite(u)):
+        if np.any(np.isnan(u)) or np.any(np.isinf(u) & (u > 0)):
+            bad = np.isnan(u) | (np.isinf(u) & (u > 0))
             raise InputError(f"{stack.source}: {name} has no finite potential at Li fraction "
-                             f"{x[~np.isfinite(u)][0]:.6g} (its OCV data hold for Li fractions in "
+                             f"{x[bad][0]:.6g} (its OCV data hold for Li fractions in "
                              f"({c.x_min:g}, {c.x_max:g})); choose a Li fraction inside that range")
         if np.any(u < 0):
             raise InputError(f"{stack.source}: {name} at Li fraction {x[u < 0][0]:.6g} would be below 0 V vs "
                              "Li/Li+ (more Li-rich than Li metal: Li plates); choose a smaller Li fraction")
+        high = ~(u <= u_max)
+        if np.any(high):
+            raise InputError(f"{stack.source}: {name} at Li fraction {x[high][0]:.6g} would be at {u[high][0]:.6g} V "
+                             f"vs Li/Li+, above {u_max:.4g} V, the highest potential of the electrodes' OCV data; "
+                             "choose a Li fraction where the data hold")
     return ElectrodeState(uc - ua, xa, xc, ua, uc, ca.extrapolated(xa), cc.extrapolated(xc))
 
 
@@ -342,8 +364,9 @@ def _state_from_ocv(stack: Stack, ocv) -> ElectrodeState:
     if np.any(out):
         raise InputError(
             f"{stack.source}: OCV {v_req[out][0]:g} V is outside what the electrodes can reach from their "
-            f"stated Li contents: {rng[0]:.6g} .. {rng[1]:.6g} V ({stack.anode.material.name} anode, "
-            f"{stack.cathode.material.name} cathode; capacities from thickness and Li site density)")
+            f"stated Li contents: {rng[0]:.4f} .. {rng[1]:.4f} V ({stack.anode.material.name} anode, "
+            f"{stack.cathode.material.name} cathode; capacities from thickness and Li site density; both "
+            f"electrodes between 0 V vs Li/Li+ and {bal.u_max_V:.4g} V, the highest potential of their OCV data)")
     q = np.zeros_like(v_req) if bal.fixed else monotone_root(bal.ocv, v_req, *bal.q_range, bracket=bal.bracket)
     xa, xc = bal.fractions(q)
     ca, cc = bal.anode, bal.cathode

@@ -14,7 +14,7 @@ import sys
 import click
 
 from .._version import __version__
-from ..errors import InputError, SSBandsError, UnknownParameterError
+from ..errors import InputError, SSBandsError, SSBandsWarning, UnknownParameterError
 
 #: name -> "module:attribute" of a click command or group, loaded lazily
 LAZY_COMMANDS = {
@@ -74,6 +74,12 @@ def _error(message: str, code: int):
     sys.exit(code)
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """Print a warning that no command recorded as one ``ssbands: warning: ...`` line on stderr."""
+    text = " ".join(str(message).split())
+    click.echo(f"ssbands: warning: {text}", err=True)
+
+
 def main(argv=None):
     """Run the ``ssbands`` command line (the console script's entry point).
 
@@ -89,8 +95,13 @@ def main(argv=None):
         input (including missing or unreadable files), click's own status and message for usage
         errors, 130 when aborted.
     """
+    import warnings
+
     try:
-        cli.main(args=argv, prog_name="ssbands", standalone_mode=False)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            warnings.simplefilter("default", SSBandsWarning)  # the package's warnings are always shown
+            cli.main(args=argv, prog_name="ssbands", standalone_mode=False)
     except UnknownParameterError as exc:
         _error(InputError(f"{exc} On the command line: --library FILE."), 2)
     except SSBandsError as exc:
@@ -101,6 +112,6 @@ def main(argv=None):
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+    except OSError as exc:  # a file or folder that cannot be read or written (missing, not a folder, ...)
         _error(exc, 2)
     return 0

@@ -6,6 +6,7 @@ import warnings
 
 import click
 
+from ..errors import InputError
 from .options import FINITE_FLOAT, json_option, library_option, out_file_option, user_library
 from .output import echo_warnings, emit_json
 
@@ -71,6 +72,11 @@ def band(stack_file, ocv, closure, mu_li_se, ground, reference_ocv, reference_li
     from ..cell import Stack
 
     lib = user_library(library_file)
+    if mu_li_se is not None:
+        effective = closure or _file_closure(stack_file)
+        if effective != "extrinsic":
+            raise InputError(f"--mu-li-se applies to the extrinsic closure only; the closure here is '{effective}', "
+                             "which takes the electrolyte's mu_Li from the electrodes (add --closure extrinsic)")
     overrides = {"closure": closure, "mu_li_se_eV": mu_li_se, "ground": ground}
     stack = Stack.from_toml(stack_file, lib, **overrides)
     with warnings.catch_warnings(record=True) as caught:
@@ -96,6 +102,18 @@ def band(stack_file, ocv, closure, mu_li_se, ground, reference_ocv, reference_li
         print_summary(s)
 
 
+def _file_closure(stack_file) -> str:
+    """The closure a stack file sets (its default when it sets none or cannot be read here)."""
+    import tomllib
+    from pathlib import Path
+
+    try:
+        data = tomllib.loads(Path(stack_file).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return "minimum-interface"  # Stack.from_toml reports the file's problem
+    return str(data.get("closure", "minimum-interface"))
+
+
 def _cell(row: dict, key: str, width: int, digits: int = 3) -> str:
     """``row[key]`` right-aligned in ``width`` characters with ``digits`` decimals, or a dash if missing."""
     v = row.get(key)
@@ -112,6 +130,8 @@ def print_summary(s: dict) -> None:
     """
     click.echo(f"OCV {s['ocv_V']:.4f} V  closure {s['closure']}  ground {s['ground']}  T {s['temperature_K']:g} K")
     click.echo(f"energies: {s['energy_reference']}")
+    if s.get("reference_ocv_V") is not None:
+        click.echo(f"ΔCPD reference: {s['reference_state']} (dCPD = CPD − CPD at OCV {s['reference_ocv_V']:g} V)")
     click.echo(f"{'layer':<12}{'role':<19}{'E_F/eV':>9}{'E_vac/eV':>10}{'Phi/eV':>8}{'mu_Li/eV':>10}"
                f"{'CPD/V':>8}{'dCPD/V':>8}")
     for r in s["layers"]:

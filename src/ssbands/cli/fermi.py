@@ -43,8 +43,26 @@ def fermi(input_file, as_json, temperature_K, mu, dos_file):
     """
     from ..defects import DefectSystem
 
-    system = DefectSystem.from_yaml(input_file, dos_file=dos_file)
-    sol = system.solve(mu_eV=dict(mu), temperature_K=temperature_K)
+    from ..errors import InputError
+
+    try:
+        system = DefectSystem.from_yaml(input_file, dos_file=dos_file)
+    except InputError as exc:  # name the option where the file's DOS and --dos-file clash
+        if dos_file is not None and "a DOS file does not apply" in str(exc):
+            raise InputError(f"--dos-file: {exc}") from None
+        raise
+    import warnings
+
+    from ..errors import ApproximationWarning
+
+    system.check_chemical_potentials(dict(mu))  # a --mu that changes nothing is refused
+
+    with warnings.catch_warnings():  # a state outside the model's dilute limit is not an answer here
+        warnings.simplefilter("error", ApproximationWarning)
+        try:
+            sol = system.solve(mu_eV=dict(mu), temperature_K=temperature_K)
+        except ApproximationWarning as w:
+            raise InputError(str(w)) from None
     d = sol.to_dict()
     d["input"] = str(input_file)
     if as_json:

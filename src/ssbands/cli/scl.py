@@ -71,8 +71,13 @@ def scl(electrolyte, electrode, potential, li_fraction, library_file, phi0, site
     from ..scl import depth_to_target_nm, first_integral
 
     explicit = {"sites": sites, "ef0": ef0, "eps": eps, "alpha": alpha}
+    _check_option_use(electrolyte, electrode, potential, li_fraction, phi0, diffusivity, conductivity)
     lib = load_library(library_file) if library_file or electrolyte is not None else None
     info, mat, phi0 = _from_library(lib, electrolyte, electrode, phi0, potential, li_fraction, explicit)
+    if mat is not None:
+        from ..thermo import check_data_temperature
+
+        check_data_temperature(temperature, f"the library data of {mat.name}")
     if phi0 is None:
         raise InputError("give --phi0 V, or --electrolyte NAME --electrode NAME")
     if explicit["alpha"] is None:
@@ -91,12 +96,50 @@ def scl(electrolyte, electrode, potential, li_fraction, library_file, phi0, site
         x = float(depth_to_target_nm(phi0, target, N, E, ep, al, temperature))
         out["target_V"] = float(target)
         out["depth_to_target_A"] = x * 10.0 if math.isfinite(x) else None
+        if not math.isfinite(x):  # null says "never reached"; the note says why
+            out["depth_to_target_note"] = (f"never reached: the potential from the electrode's goes from 0 to "
+                                           f"phi0 = {phi0:.4g} V; a target strictly between them has a depth")
     out.update(_resistance(mat, phi0, (N, E, ep, al), temperature, diffusivity, conductivity))
     if as_json:
         emit_json(out)
         return
     for k, v in out.items():
         click.echo(f"{k:32s} {v if not isinstance(v, float) else f'{v:.6g}'}")
+
+
+def _check_option_use(electrolyte, electrode, potential, li_fraction, phi0, diffusivity, conductivity) -> None:
+    """Refuse options that would have no effect with the others given (InputError naming them)."""
+    given = [f for f, v in (("--potential", potential), ("--li-fraction", li_fraction)) if v is not None]
+    if given and electrode is None:
+        raise InputError(f"{' and '.join(given)} {'describe' if len(given) > 1 else 'describes'} the electrode: "
+                         "used with --electrode NAME only")
+    if phi0 is not None and electrode is not None:
+        raise InputError("--phi0 gives the step directly, so --electrode (and its --potential/--li-fraction) would "
+                         "have no effect; give either --phi0 or --electrode")
+    if diffusivity is not None and conductivity is not None:
+        raise InputError("--diffusivity and --conductivity each set the layer's resistance; give one of them")
+
+
+def _check_reservoir(material, potential, li_fraction) -> None:
+    """Refuse --potential and --li-fraction for a Li reservoir (Li metal is at 0 V vs Li/Li+ by definition)."""
+    from ..thermo import ocv_curve
+
+    if not (material.kind == "electrode" and material.has("ocv_V")):
+        return
+    curve = ocv_curve(material)
+    given = [f for f, v in (("--potential", potential), ("--li-fraction", li_fraction)) if v is not None]
+    if curve.reservoir and given:
+        raise InputError(f"--electrode {material.name} is a Li reservoir at {curve.constant:g} V vs Li/Li+ by "
+                         f"definition: {' and '.join(given)} {'do' if len(given) > 1 else 'does'} not apply to it")
+
+
+def _library_call(fn, *args):
+    """Call a library function, naming the command-line options in its InputError."""
+    try:
+        return fn(*args)
+    except InputError as exc:
+        text = str(exc).replace("potential_V", "--potential").replace("li_fraction", "--li-fraction")
+        raise InputError(text) from None
 
 
 def _from_library(lib, electrolyte, electrode, phi0, potential, li_fraction, explicit):
@@ -122,7 +165,8 @@ def _from_library(lib, electrolyte, electrode, phi0, potential, li_fraction, exp
     if phi0 is None:
         if electrode is None:
             raise InputError("give --electrode NAME (or --phi0 V) with --electrolyte")
-        phi0, det = phi0_from_library(lib, mat.name, electrode, potential, li_fraction)
+        _check_reservoir(lib[electrode], potential, li_fraction)
+        phi0, det = _library_call(phi0_from_library, lib, mat.name, electrode, potential, li_fraction)
         info.update({"electrode": lib[electrode].name, **det})
     return info, mat, phi0
 

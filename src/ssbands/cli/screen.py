@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..errors import InputError
 from .options import FINITE_FLOAT, CommaList, json_option, library_option, out_dir_option
 from .output import emit_json
 
@@ -96,6 +97,9 @@ def screen(anodes, electrolytes, cathodes, library_file, closure, mu_li_se, obje
     from ..materials import load_library
     from ..screening import screen as run_screening
 
+    if mu_li_se is not None and "extrinsic" not in closure:
+        raise InputError(f"--mu-li-se applies to the extrinsic closure only; --closure is {','.join(closure)} "
+                         "(add extrinsic: --closure minimum-interface,extrinsic)")
     lib = load_library(library_file)
     try:
         summary = run_screening(lib, out_dir, anodes=anodes, electrolytes=electrolytes, cathodes=cathodes,
@@ -118,8 +122,9 @@ def _print_screen(summary: dict) -> None:
     """Print the counts, what was not computed, the objective and the best cells of a screen."""
     c = summary["counts"]
     click.echo(f"{c['anodes']} anodes x {c['electrolytes']} electrolytes x {c['cathodes']} cathodes: "
-               f"{c['interfaces']} interface rows, {c['cells']} cells ({c['feasible']} feasible), "
-               f"{c['pareto']} on the Pareto set -> {summary['out']}")
+               f"{c['interfaces']} interface rows, {c['cells']} cells ({c['feasible']} feasible"
+               + (f", {c['negative_ocv']} not ranked: OCV <= 0 at every state" if c.get("negative_ocv") else "")
+               + f"), {c['pareto']} on the Pareto set -> {summary['out']}")
     for s in summary["not_computed"]:
         click.echo(f"not computed: {s['material']} ({s['role']}): {s['reason']}")
     click.echo(f"objective: {summary['objective']['text']} ({summary['objective']['description']})")

@@ -23,6 +23,8 @@ from .results import FermiScan
 #: (cm/Å)³: a concentration per cell of V Å³ is × CM3_PER_A3/V in cm⁻³.
 CM3_PER_A3 = 1e24
 _TRIM_KT = 45.0  # band states more than 45 kT beyond the window edge contribute < e^-45 relatively
+#: A root closer than this many kT to an end of a tabulated DOS is refused (see ``check_inside_dos``).
+EDGE_KT = 10.0
 
 
 class BandStates:
@@ -349,7 +351,28 @@ class NeutralityKernel:
                  "bracket_eV": (float(res.bracket[0][i]), float(res.bracket[1][i])),
                  "g_bracket": (float(res.f_bracket[0][i]), float(res.f_bracket[1][i])),
                  "iterations": int(res.nit[i]), "source": self.source})
+        self.check_inside_dos(E, prep, lo_dom, hi_dom)
         return E, np.asarray(res.nit)
+
+    def check_inside_dos(self, E, prep, lo_dom, hi_dom):
+        """Refuse roots within :data:`EDGE_KT` kT of the ends of a tabulated DOS (ConvergenceError).
+
+        There the states the table leaves out (beyond its energy range) would change the carrier
+        densities by more than e^-10 of a state's weight, so the root is an artefact of the table's range.
+        """
+        if not np.isfinite(lo_dom):
+            return
+        kt_ = prep["kt"]
+        near = (E - lo_dom < EDGE_KT * kt_) | (hi_dom - E < EDGE_KT * kt_)
+        if np.any(near):
+            i = int(np.flatnonzero(near)[0])
+            raise ConvergenceError(
+                "charge neutrality: the Fermi level falls at the edge of the tabulated DOS (within "
+                f"{EDGE_KT:g} kT of its energy range), where the states the table leaves out decide it; extend "
+                "the DOS or check the fixed concentrations",
+                {"point": i, "n_failed": int(near.sum()), "fermi_level_eV": float(E[i]),
+                 "temperature_K": float(kt_[i] / K_B_EV), "dos_range_eV": (float(lo_dom), float(hi_dom)),
+                 "source": self.source})
 
     def grid_bracket(self, grid, prep, rows, bands, lo, hi):
         """Bracket the roots of ``rows`` on ``grid`` (eV): fills ``lo``/``hi`` in place.

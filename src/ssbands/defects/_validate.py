@@ -63,12 +63,13 @@ def integer(where: str, value) -> int:
     -------
     int
     """
+    what = "must be an integer" if "stoichiometry" in where else "charge must be an integer"
     try:
         q = int(value)
-    except (TypeError, ValueError):
-        raise InputError(f"{where}: charge must be an integer, got {value!r}") from None
+    except (TypeError, ValueError, OverflowError):
+        raise InputError(f"{where}: {what}, got {value!r}") from None
     if isinstance(value, bool) or (isinstance(value, float) and value != q):
-        raise InputError(f"{where}: charge must be an integer, got {value!r}")
+        raise InputError(f"{where}: {what}, got {value!r}")
     return q
 
 
@@ -99,3 +100,44 @@ def frozen_array(where: str, fld: str, values) -> np.ndarray:
         raise InputError(f"{where}: field {fld!r} contains a non-finite value")
     a.setflags(write=False)
     return a
+
+
+#: The chemical element symbols (IUPAC), for checking the keys of chemical potentials.
+ELEMENTS = frozenset("""
+H He Li Be B C N O F Ne Na Mg Al Si P S Cl Ar K Ca Sc Ti V Cr Mn Fe Co Ni Cu Zn Ga Ge As Se Br Kr Rb Sr Y Zr
+Nb Mo Tc Ru Rh Pd Ag Cd In Sn Sb Te I Xe Cs Ba La Ce Pr Nd Pm Sm Eu Gd Tb Dy Ho Er Tm Yb Lu Hf Ta W Re Os Ir
+Pt Au Hg Tl Pb Bi Po At Rn Fr Ra Ac Th Pa U Np Pu Am Cm Bk Cf Es Fm Md No Lr Rf Db Sg Bh Hs Mt Ds Rg Cn Nh
+Fl Mc Lv Ts Og""".split())
+
+
+def check_elements(where: str, given, used=None) -> None:
+    """Refuse chemical-potential keys that are not element symbols or that no defect contains.
+
+    Parameters
+    ----------
+    where : str
+        What is being read (prefix of the message).
+    given : iterable of str
+        The keys of the chemical potentials given.
+    used : sequence of str, optional
+        The elements that enter the formation energies (the defects' stoichiometries) or have a
+        default chemical potential; None: check the symbols only.
+
+    Raises
+    ------
+    InputError
+        For a key that is not an element symbol (wrong case included) or that has no effect.
+    """
+    for key in given:
+        k = str(key)
+        if k not in ELEMENTS:
+            fix = k[:1].upper() + k[1:].lower()
+            hint = f"; did you mean {fix!r}?" if fix in ELEMENTS else " (element symbols are case-sensitive, e.g. Li)"
+            raise InputError(f"{where}: chemical potential of {k!r}: not an element symbol{hint}")
+        if used is not None and k not in used:
+            used = list(used)
+            known = ", ".join(used) if used else "none"
+            raise InputError(f"{where}: chemical potential of {k!r} has no effect: no defect whose concentration "
+                             f"is free contains {k} (elements that change concentrations: {known}; a species with "
+                             "a fixed total or without a stoichiometry does not depend on mu)")
+

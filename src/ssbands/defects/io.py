@@ -116,6 +116,9 @@ def _bands(data, gap: float, base: Path | None, w: str, dos_file) -> ParabolicBa
     """Parabolic bands (ssbands ``bands`` key) or a tabulated DOS (inline, ``dos_file`` or ``totdos.dat``)."""
     bands_spec = data.get("bands")
     if bands_spec is not None:
+        if dos_file is not None or data.get("dos_file") is not None:
+            raise InputError(f"{w}: a DOS file does not apply with 'bands: {{model: parabolic}}' (the bands give the "
+                             "carriers); give either the parabolic bands or a tabulated DOS")
         return _parabolic_bands(data, bands_spec, gap, w)
     spin = bool(data.get("spin_pol", False))
     nelect = number(w, "nelect", data.get("nelect"), positive=True)
@@ -123,6 +126,9 @@ def _bands(data, gap: float, base: Path | None, w: str, dos_file) -> ParabolicBa
     if "dos" in data or "edos" in data:
         if "dos" not in data or "edos" not in data:
             raise InputError(f"{w}: an inline DOS needs both 'dos' and 'edos'")
+        if dfile is not None:
+            raise InputError(f"{w}: a DOS file does not apply: the file has an inline DOS ('dos'/'edos'); "
+                             "give one of them")
         edos, dos = data["edos"], data["dos"]
     else:
         edos, dos = _read_totdos(_dos_path(dfile, base, w), w)

@@ -15,9 +15,9 @@ from typing import Any, cast
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import ApproximationWarning, InputError
 from ._neutrality import CM3_PER_A3, NeutralityKernel
-from ._validate import number
+from ._validate import check_elements, number
 from .io import (
     system_fields_from_mapping,
     system_fields_from_sc_fermi,
@@ -28,6 +28,12 @@ from .model import DefectSpecies, ParabolicBands, TabulatedDOS
 from .results import FermiScan, FermiSolution
 
 __all__ = ["DefectSystem"]
+
+#: Highest temperature (K) of a defect equilibrium: no solid exists above about 4300 K.
+MAX_TEMPERATURE_K = 5000.0
+#: Deepest chemical potential (eV below the elemental reference) of an element in a compound: formation
+#: enthalpies are at most about 10 eV per atom, so a lower value is an input error.
+MAX_MU_DEPTH_EV = 20.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -80,6 +86,7 @@ class DefectSystem:
         object.__setattr__(self, "temperature_K", number(w, "temperature", self.temperature_K, positive=True))
         object.__setattr__(self, "mu_eV", MappingProxyType(
             {str(k): number(w, f"chemical_potentials[{k!r}]", v) for k, v in dict(self.mu_eV or {}).items()}))
+        self._check_fixed_against_sites(w)
         if self.volume_A3 is None:
             if isinstance(self.bands, TabulatedDOS):
                 raise InputError(f"{w}: field 'volume' (cell volume, Å^3) is required with a tabulated DOS "
@@ -89,6 +96,74 @@ class DefectSystem:
                     raise InputError(f"{w}: defect {s.name!r} gives 'nsites' per cell, which needs the "
                                      "cell 'volume' (Å^3); give it or use 'site_density_cm3'")
         object.__setattr__(self, "_cache", {})
+
+    def _check_fixed_against_sites(self, w: str) -> None:
+        """Refuse fixed (quenched) concentrations above a species' site density (more defects than sites)."""
+        for s in self.species:
+            if s.site_density_cm3 is not None:
+                n = s.site_density_cm3
+            elif s.nsites is not None and self.volume_A3 is not None:
+                n = s.nsites * CM3_PER_A3 / self.volume_A3
+            else:
+                continue  # only fixed charge states, no site density: nothing to compare with
+            states = sum(c.fixed_concentration_cm3 for c in s.charge_states if c.is_fixed)
+            for what, v in (("fixed_concentration", s.fixed_concentration_cm3),
+                            ("the sum of its fixed charge states", states)):
+                if v is not None and v > n * (1 + 1e-12):
+                    raise InputError(f"{w}: defect {s.name!r}: {what} {v:g} cm^-3 exceeds its site density "
+                                     f"{n:g} cm^-3 (more defects than sites)")
+
+    def _warn_beyond_dilute(self, scan: FermiScan) -> None:
+        """ApproximationWarning when a concentration exceeds its species' site density (not dilute)."""
+        bad = np.zeros(scan.fermi_level_eV.shape, bool)
+        worst = {}
+        for k, (name, q) in enumerate(scan.labels):
+            n = self.site_density_cm3(self.species_by_name(name))
+            if n is not None:
+                over = scan.concentrations_cm3[:, k] > n * (1 + 1e-9)
+                if np.any(over):
+                    worst[f"{name}{q:+d}"] = float(np.max(scan.concentrations_cm3[over, k] / n))
+                bad |= over
+        if np.any(bad):
+            import warnings
+
+            i = int(np.flatnonzero(bad)[0])
+            mu = ", ".join(f"mu_{k} = {float(v[i]):g} eV" for k, v in scan.mu_eV.items())
+            detail = ", ".join(f"{k} up to {v:.3g} x its site density" for k, v in worst.items())
+            warnings.warn(f"{self.source or 'defect system'}: at {int(bad.sum())} of {bad.size} points (first: "
+                          f"T = {float(scan.temperature_K[i]):g} K, {mu}) a defect concentration exceeds its site "
+                          f"density ({detail}): a formation energy is negative there, outside the dilute limit the "
+                          "model assumes; those concentrations are not physical", ApproximationWarning, stacklevel=3)
+
+    def check_chemical_potentials(self, mu_eV: Mapping[str, Any] | None) -> None:
+        """Refuse chemical potentials that are not element symbols or that would change no concentration.
+
+        A chemical potential has an effect only through a species whose total is free: the charge
+        states of a frozen species (fixed total) share its stoichiometry, so μ cancels between them.
+        (:meth:`solve` checks the symbols only: a quenched system is solved at the μ of its synthesis.)
+
+        Parameters
+        ----------
+        mu_eV : mapping element → float, or None
+            Chemical potentials (eV).
+
+        Raises
+        ------
+        InputError
+        """
+        self._check_mu(mu_eV, effect=True)
+
+    def _check_mu(self, mu_eV, effect: bool = False) -> None:
+        """Chemical-potential keys must be element symbols (and, with ``effect``, change some concentration)."""
+        if not mu_eV:
+            return
+        used = None
+        if effect:
+            used = []
+            for s in self.species:
+                if s.fixed_concentration_cm3 is None and any(not c.is_fixed for c in s.charge_states):
+                    used += [el for el in s.stoichiometry if s.stoichiometry[el] != 0 and el not in used]
+        check_elements(self.source or "defect system", mu_eV, used)
 
     # ---- derived quantities ----------------------------------------------------------------
     @property
@@ -242,8 +317,19 @@ class DefectSystem:
         ConvergenceError
             If neutrality has no root inside the DOS energy range (tabulated DOS) or within
             2 eV + 1000 kT of the band edges (parabolic bands), e.g. fixed charges beyond what the
-            bands can compensate; or if a concentration overflows (formation energy ≪ 0).
+            bands can compensate; if the root lies within 10 kT of the ends of a tabulated DOS (the
+            states the table leaves out would decide it); or if a concentration overflows
+            (formation energy ≪ 0).
+        InputError
+            For a chemical-potential key that is not an element symbol (case included).
+
+        Warns
+        -----
+        ApproximationWarning
+            At points where a concentration exceeds its species' site density (a negative formation
+            energy: outside the dilute limit the Boltzmann statistics assume).
         """
+        self._check_mu(mu_eV)
         T = np.asarray(self.temperature_K if temperature_K is None else temperature_K, float)
         shapes = [T.shape] + [np.shape(v) for v in dict(mu_eV or {}).values()]
         try:
@@ -256,11 +342,16 @@ class DefectSystem:
         T = np.broadcast_to(T, (B,)).astype(float)
         if not np.all(np.isfinite(T)) or np.any(T <= 0):
             raise InputError(f"temperature_K must be finite and > 0, got {T[~(np.isfinite(T) & (T > 0))][:3]}")
+        if np.any(T > MAX_TEMPERATURE_K):
+            raise InputError(f"temperature_K {float(T.max()):g} K: no solid exists above about 4300 K (the highest "
+                             f"known melting point), so a defect equilibrium above {MAX_TEMPERATURE_K:g} K is not one")
         kernel = self._kernel()
         mu_mat, mu_out = kernel.mu_matrix(mu_eV, B)
         prep = kernel.prepare(mu_mat, T)
         E, nit = kernel.solve(prep, B)
-        return kernel.result(E, T, mu_out, prep, nit)
+        scan = kernel.result(E, T, mu_out, prep, nit)
+        self._warn_beyond_dilute(scan)
+        return scan
 
     def solve(self, mu_eV: Mapping[str, float] | None = None, temperature_K: float | None = None) -> FermiSolution:
         """Self-consistent Fermi level and concentrations at one (μ, T); see :meth:`solve_batch`.
@@ -275,12 +366,29 @@ class DefectSystem:
         Returns
         -------
         FermiSolution
+
+        Raises
+        ------
+        InputError
+            For a chemical potential above its elemental reference (μ > 0: the element would
+            precipitate), besides the errors of :meth:`solve_batch`.
         """
         for k, v in dict(mu_eV or {}).items():
             if np.ndim(v) != 0:
                 raise InputError(f"solve takes scalar chemical potentials; use solve_batch for arrays ({k!r})")
         if temperature_K is not None and np.ndim(temperature_K) != 0:
             raise InputError("solve takes a scalar temperature; use solve_batch for arrays")
+        mu = dict(self.mu_eV)
+        mu.update(mu_eV or {})
+        for k, v in mu.items():
+            if float(v) > 0:
+                raise InputError(f"{self.source or 'defect system'}: chemical potential of {k} = {float(v):g} eV is "
+                                 f"above its elemental reference (mu = 0): {k} would precipitate as its element; "
+                                 "it must be <= 0 eV")
+            if float(v) < -MAX_MU_DEPTH_EV:
+                raise InputError(f"{self.source or 'defect system'}: chemical potential of {k} = {float(v):g} eV is "
+                                 f"further below its elemental reference than any compound's formation enthalpy "
+                                 f"allows; it must lie in [-{MAX_MU_DEPTH_EV:g}, 0] eV")
         return self.solve_batch(mu_eV, temperature_K).point(0)
 
     def scan(self, element: str = "Li", values=None, temperature_K=None, mu_eV=None) -> FermiScan:

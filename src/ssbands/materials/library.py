@@ -444,6 +444,53 @@ def _parse_param(where: str, check: str | None, raw: Any, origin: str) -> Param:
     return Param(_validate_value(where, check, v), source, note, estimate)
 
 
+#: Physical bounds of scalar fields (inclusive), with the reason a value outside is an input error. A
+#: number outside them is a typo or a unit slip (e.g. m^-3 for cm^-3), not a material.
+PHYSICAL_BOUNDS: dict[str, tuple[float, float, str]] = {
+    "work_function_eV": (1.0, 8.0, "work functions of solids lie between about 2 eV (Cs) and 6 eV"),
+    "phi0_li_V": (-10.0, 10.0, "the step of an electrolyte against Li metal is a few volts"),
+    "site_density_cm3": (1e15, 5e23, "no solid has more than about 2e23 atoms per cm^3"),
+    "li_capacity_cm3": (1e18, 5e23, "no solid has more than about 2e23 atoms per cm^3"),
+    "defect_energy_eV": (-20.0, 20.0, "defect formation energies are a few eV"),
+    "permittivity": (1.0, 1e5, "relative permittivities are >= 1 (vacuum) and below about 1e5"),
+    "window_V": (0.0, 6.5, "electrode potentials lie between 0 V (Li metal) and about 6 V vs Li/Li+ (F2/F-)"),
+    "band_gap_eV": (0.0, 20.0, "band gaps of solids are below about 15 eV (LiF: 14 eV)"),
+    "ionization_potential_eV": (1.0, 20.0, "ionization potentials of solids lie between about 2 and 15 eV"),
+    "ionic_conductivity_S_cm": (1e-30, 10.0, "the best solid Li-ion conductors reach about 0.1 S/cm"),
+    "electronic_conductivity_S_cm": (1e-40, 1e7, "no solid conducts better than Ag (6e5 S/cm)"),
+    "diffusivity_cm2_s": (1e-40, 1.0, "diffusivities in solids are far below 1 cm^2/s"),
+    "activation_energy_eV": (0.0, 5.0, "activation energies of ionic conduction are below a few eV"),
+}
+
+
+def check_physical(material: Material, where: str) -> None:
+    """Refuse scalar (and tabulated work-function) values outside :data:`PHYSICAL_BOUNDS`.
+
+    Parameters
+    ----------
+    material : Material
+    where : str
+        The file or origin, for the message.
+
+    Raises
+    ------
+    InputError
+        Naming the material, the field, the value, the bounds and why.
+    """
+    for fld, (lo, hi, why) in PHYSICAL_BOUNDS.items():
+        p = material.params.get(fld)
+        if p is None or not p.known:
+            continue
+        values = p.value if p.value is not None else p.spec.get("values") if p.spec.get("kind") == "table" else \
+            [p.spec["value"]] if p.spec.get("kind") == "constant" else None
+        if values is None:
+            continue
+        for v in (values if isinstance(values, (list, tuple)) else [values]):
+            if isinstance(v, (int, float)) and not lo <= v <= hi:
+                raise InputError(f"{where}: material {material.name!r}, field {fld!r}: {v!r} is outside "
+                                 f"[{lo:g}, {hi:g}] ({why}); check the value and its unit")
+
+
 def _parse_material(name: str, raw: Any, origin: str, base: Material | None, data_dir: Path | None,
                     file_label: str | None = None) -> Material:
     where0 = f"{file_label or origin}: material {name!r}"
@@ -465,17 +512,57 @@ def _parse_material(name: str, raw: Any, origin: str, base: Material | None, dat
         if p.spec.get("kind") == "table" and "file" in p.spec:
             spec = dict(p.spec)
             spec["_dir"] = str(data_dir) if data_dir else "."
+            table = Path(spec["_dir"]) / str(spec["file"])
+            if not table.is_file():
+                raise InputError(f"{where0}, field {key!r}: table file {str(table)!r} does not exist (a relative "
+                                 "'file' is read next to the library file)")
             p = Param(None, p.source, p.note, p.estimate, MappingProxyType(spec))
         if allowed[key][2] == "path" and p.value is not None and not Path(p.value).is_absolute():
             p = Param(str((Path(data_dir) if data_dir else Path(".")) / p.value), p.source, p.note, p.estimate)
         params[key] = p
     desc = raw.get("description", base.description if base else "")
-    return Material(name=name, kind=kind, params=MappingProxyType(params), description=str(desc),
-                    origin=origin if base is None else f"{base.origin} + {origin}")
+    mat = Material(name=name, kind=kind, params=MappingProxyType(params), description=str(desc),
+                   origin=origin if base is None else f"{base.origin} + {origin}")
+    check_physical(mat, origin)
+    return mat
+
+
+class DuplicateKeyError(yaml.YAMLError):
+    """A YAML mapping gives the same key twice (PyYAML would silently keep the last value).
+
+    Parameters
+    ----------
+    key : object
+        The repeated key.
+    line, first_line : int
+        Lines (1-based) of the repetition and of the first occurrence.
+    """
+
+    def __init__(self, key, line: int, first_line: int):
+        self.key, self.line, self.first_line = key, line, first_line
+        super().__init__(f"key {key!r} appears twice (lines {first_line} and {line}); keys of a mapping must be "
+                         "unique (remove one)")
 
 
 class _Loader(yaml.SafeLoader):
-    """SafeLoader that also reads ``3.2e22`` (no exponent sign, no dot) as a float, as people write it."""
+    """SafeLoader that reads ``3.2e22`` (no exponent sign, no dot) as a float and refuses duplicate keys."""
+
+    def construct_mapping(self, node, deep=False):
+        """The mapping of ``node``; a key given twice (merge keys ``<<`` aside) raises DuplicateKeyError."""
+        if isinstance(node, yaml.MappingNode):
+            seen: dict = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    hash(key)
+                except TypeError:  # an unhashable key: PyYAML reports it itself
+                    continue
+                if key in seen:
+                    raise DuplicateKeyError(key, key_node.start_mark.line + 1, seen[key])
+                seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
 
 
 _Loader.add_implicit_resolver(
@@ -494,6 +581,13 @@ def safe_load(text: str):
     return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
 
 
+#: Top-level keys of a library file (keys starting with "_" hold YAML anchors and are skipped).
+LIBRARY_TOP_KEYS = ("materials", "references")
+#: A ``source`` written like a citation key (one word of letters, digits and "_") must be a key of the
+#: bibliography (``references``); a reference written out (with spaces or punctuation) is taken as it is.
+_CITATION_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
 def _read_yaml(path: Path, text: str | None = None) -> Mapping[str, Any]:
     if text is None:
         text = read_text_file(path, "library file")
@@ -504,7 +598,50 @@ def _read_yaml(path: Path, text: str | None = None) -> Mapping[str, Any]:
     if not isinstance(data, Mapping) or not isinstance(data.get("materials"), Mapping):
         raise InputError(f"library file {str(path)!r}: expected a top-level 'materials:' mapping "
                          "of material names to fields")
+    bad = sorted(str(k) for k in data if k not in LIBRARY_TOP_KEYS and not str(k).startswith("_"))
+    if bad:
+        raise InputError(f"library file {str(path)!r}: unknown top-level key(s) {bad}; allowed: "
+                         f"{list(LIBRARY_TOP_KEYS)} (and '_name' keys that hold YAML anchors)")
+    refs = data.get("references")
+    if refs is not None and not (isinstance(refs, Mapping) and all(isinstance(v, str) for v in refs.values())):
+        raise InputError(f"library file {str(path)!r}: 'references' must map citation keys to full references "
+                         "(text), e.g. {smith2020: \"J. Smith et al., J. Chem. Phys. 152, 1 (2020)\"}")
     return data
+
+
+def check_citations(materials: Mapping, references: Mapping, origin: str) -> None:
+    """Refuse citation keys of a library file that its bibliography does not define.
+
+    Every ``source`` and every key of ``alternatives`` written like a key (one word: letters,
+    digits, ``_``) must be a key of ``references`` (built-in or from the same or an earlier file).
+
+    Parameters
+    ----------
+    materials : mapping
+        The file's ``materials:`` mapping as read (name → fields).
+    references : mapping
+        Known citation keys → full references.
+    origin : str
+        The file, for the message.
+
+    Raises
+    ------
+    InputError
+        Naming the file, the material, the field and the key.
+    """
+    for name, raw in materials.items():
+        if str(name).startswith("_") or not isinstance(raw, Mapping):
+            continue
+        for fld, spec in raw.items():
+            if not isinstance(spec, Mapping):
+                continue
+            keys = [spec.get("source")] + list((spec.get("alternatives") or {}) if isinstance(
+                spec.get("alternatives"), Mapping) else [])
+            for key in keys:
+                if isinstance(key, str) and _CITATION_KEY.match(key) and key not in references:
+                    raise InputError(f"{origin}: material {name!r}, field {fld!r}: citation key {key!r} is not in the "
+                                     "bibliography; define it under 'references:' (key: full reference) or write "
+                                     "the reference out in 'source'")
 
 
 @lru_cache(maxsize=1)
@@ -515,6 +652,7 @@ def _builtin() -> Library:
     mats: dict[str, Material] = {}
     for fname in ("metals.yaml", "electrodes.yaml", "electrolytes.yaml"):
         data = _read_yaml(data_dir / fname)
+        check_citations(data["materials"], refs, f"built-in {fname}")
         for name, raw in data["materials"].items():
             if str(name).startswith("_"):
                 continue
@@ -546,6 +684,7 @@ def load_library(extra: str | Path | Iterable[str | Path] | None = None) -> Libr
         path = Path(p)
         data = _read_yaml(path)
         refs.update({str(k): str(v) for k, v in (data.get("references") or {}).items()})
+        check_citations(data["materials"], refs, f"library file {str(path)!r}")
         for name, raw in data["materials"].items():
             base = mats.get(str(name).lower())
             if base is None and isinstance(raw, Mapping) and "kind" not in raw:

@@ -82,6 +82,16 @@ def rhs_of_f(f, lnB):
     return np.sign(f) * np.where(af == 0.0, 0.0, np.exp(ln))
 
 
+#: Largest interface step (V) a layer may screen. The steps of a solid-state cell are sums of electrode
+#: potentials (≤ about 6 V vs Li/Li⁺, F2/F⁻ being the most oxidising couple), work-function differences
+#: (≤ about 3 eV) and φ0^Li (a few V); a larger |φ0| is an input error, not a layer.
+MAX_STEP_V = 20.0
+#: Largest defect formation energy E_f0 (eV) in magnitude: formation energies of point defects are a few eV.
+MAX_DEFECT_ENERGY_EV = 20.0
+#: Largest profile table (layers × nodes) :func:`layer_profiles` builds (each array ~160 MB at most).
+MAX_TABLE_NODES = 20_000_000
+
+
 def dimensionless(phi0_V, site_density_cm3, defect_energy_eV, permittivity, alpha, temperature_K):
     """Validated dimensionless parameters of a batch of two-defect layers (all arguments broadcast).
 
@@ -106,6 +116,15 @@ def dimensionless(phi0_V, site_density_cm3, defect_energy_eV, permittivity, alph
             bad = np.asarray(arr)[~np.asarray(ok)].ravel()[:3]
             raise InputError(f"space-charge layer: {name} has invalid value(s) {bad.tolist()} "
                              "(site density, permittivity, temperature > 0; 0 < alpha <= 1; all finite)")
+    if np.any(np.abs(Ef0) > MAX_DEFECT_ENERGY_EV):
+        bad = Ef0[np.abs(Ef0) > MAX_DEFECT_ENERGY_EV].ravel()[:3]
+        raise InputError(f"space-charge layer: defect_energy_eV = {bad.tolist()} eV is larger than "
+                         f"{MAX_DEFECT_ENERGY_EV:g} eV in magnitude; defect formation energies are a few eV")
+    if np.any(np.abs(phi0) > MAX_STEP_V):
+        bad = phi0[np.abs(phi0) > MAX_STEP_V].ravel()[:3]
+        raise InputError(f"space-charge layer: step phi0_V = {bad.tolist()} V is larger than {MAX_STEP_V:g} V in "
+                         "magnitude; interface steps of a cell are a few volts (electrode potentials, work-function "
+                         "differences and phi0^Li)")
     kt = kT_eV(T)
     f0 = phi0 / kt
     lnB = np.log(al) + Ef0 / kt
@@ -565,6 +584,18 @@ def _extents(xi_t, lnf_t, n_nodes, xi_end, lnf_end, target, ell):
     return e
 
 
+def _check_table_size(af0, phi0, kt, f_min) -> None:
+    """Refuse layers whose profile tables would not fit in memory (a huge |φ0|/kT: step or temperature)."""
+    head = np.maximum(np.ceil((af0 - 4.0) / 0.16), 0)
+    tail = np.ceil((np.log(np.maximum(af0, 4.0)) - np.log(np.minimum(f_min, 1e-3 * af0))) / 0.04)
+    nodes = float(af0.size) * float(np.max(head + tail + 2))
+    if nodes > MAX_TABLE_NODES:
+        k = int(np.argmax(af0))
+        raise InputError(f"space-charge profiles: a step of {float(phi0[k]):.4g} V at kT = {kt:.4g} eV "
+                         f"(|phi0|/kT = {float(af0[k]):.4g}) over {af0.size} layers needs {nodes:.3g} table nodes, "
+                         f"more than {MAX_TABLE_NODES:.0e}; the temperature is too low or the step too large")
+
+
 def layer_profiles(phi0_V, site_density_cm3, defect_energy_eV, permittivity, alpha=0.1, temperature_K=300.0,
                    x_nm=(), f_min: float = 1e-6, extent_tol_V: float | None = None):
     """Potential profiles of many semi-infinite layers of ONE material.
@@ -611,6 +642,7 @@ def layer_profiles(phi0_V, site_density_cm3, defect_energy_eV, permittivity, alp
     ext = np.zeros(phi0.size)
     nz = af0 > 0
     if np.any(nz):
+        _check_table_size(af0[nz], phi0[nz], kt, f_min)
         xi_t, lnf_t, dlnf_t, n_nodes = _batched_tables(af0[nz], lnB, sp_b, f_min)
         rows = np.arange(n_nodes.size)
         xi_end, lnf_end = xi_t[rows, n_nodes - 1], lnf_t[rows, n_nodes - 1]

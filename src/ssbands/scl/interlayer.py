@@ -21,7 +21,7 @@ import numpy as np
 from ..errors import InputError
 from .firstintegral import GL_NODES, GL_WEIGHTS, dimensionless, g_of_f
 
-__all__ = ["depth_to_target_nm", "InterlayerDesign", "design_interlayer", "phi0_from_library"]
+__all__ = ["depth_to_target_nm", "InterlayerDesign", "design_interlayer", "electrode_potential", "phi0_from_library"]
 
 
 def depth_to_target_nm(phi0_V, target_V, site_density_cm3, defect_energy_eV, permittivity, alpha=0.1,
@@ -118,6 +118,71 @@ def design_interlayer(phi0_V, target_V, site_density_cm3, defect_energy_eV, perm
     return InterlayerDesign(x_star if reached else None, reached, float(phi0_V), float(target_V), x, v, stack, resid)
 
 
+#: No electrode potential exceeds that of F2/F- (about 5.9 V vs Li/Li+), the widest electrochemical
+#: couple; a metal given a higher potential vs Li/Li+ is an input error.
+MAX_METAL_POTENTIAL_V = 6.0
+
+
+def electrode_potential(material, potential_V: float | None = None, li_fraction: float | None = None) -> float:
+    """The potential U vs Li/Li⁺ (V) of an electron conductor, checked against what its data support.
+
+    * Li metal (a constant-potential reservoir): its own potential; ``li_fraction`` does not apply and
+      ``potential_V`` only as that same value.
+    * An electrode with an OCV curve: U(``li_fraction``), or ``potential_V``; both only when they
+      agree (to 1 µV). U must lie between 0 V (below, Li plates) and the highest potential of its
+      data (:attr:`ssbands.thermo.OCVCurve.data_potential_range`; a fit's regularisation term
+      reaches any potential near the ends of its Li-fraction range).
+    * A metal without Li chemistry: ``potential_V`` (0 to :data:`MAX_METAL_POTENTIAL_V`);
+      ``li_fraction`` does not apply.
+
+    Parameters
+    ----------
+    material : Material
+        A metal or an electrode.
+    potential_V : float, optional
+        U vs Li/Li⁺ (V).
+    li_fraction : float, optional
+        Li fraction of an electrode.
+
+    Returns
+    -------
+    float
+        U in V vs Li/Li⁺.
+    """
+    from ..thermo import check_electrode_potential, ocv_curve
+
+    name = f"electrode {material.name!r}"
+    if not (material.kind == "electrode" and material.has("ocv_V")):
+        if li_fraction is not None:
+            raise InputError(f"{name} has no Li chemistry: li_fraction does not apply to it")
+        if potential_V is None:
+            raise InputError(f"{name} has no Li chemistry: give its potential vs Li/Li+ (potential_V)")
+        check_electrode_potential(name, potential_V, MAX_METAL_POTENTIAL_V,
+                                  "that of F2/F-, the most oxidising couple")
+        return float(potential_V)
+    curve = ocv_curve(material)
+    if curve.reservoir:  # only its own potential is accepted (e.g. a screen row passing it back)
+        if li_fraction is not None or (potential_V is not None and abs(float(potential_V) - curve.constant) > 1e-12):
+            what = "li_fraction" if li_fraction is not None else f"potential_V = {potential_V:g} V"
+            raise InputError(f"{name} is a Li reservoir at {curve.constant:g} V vs Li/Li+ by definition: "
+                             f"{what} does not apply to it")
+        return float(curve.constant)
+    lo, hi = curve.data_potential_range
+    if li_fraction is not None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            u = float(curve(li_fraction))
+        check_electrode_potential(f"{name} at Li fraction {li_fraction:g}", u, hi,
+                                  "the highest potential of its OCV data")
+        if potential_V is not None and abs(float(potential_V) - u) > 1e-6:
+            raise InputError(f"{name}: potential_V = {potential_V:g} V disagrees with its OCV curve at li_fraction "
+                             f"{li_fraction:g} ({u:.6g} V); give one of them")
+        return u
+    if potential_V is None:
+        raise InputError(f"{name}: give its potential vs Li/Li+ (potential_V) or its Li fraction (li_fraction)")
+    check_electrode_potential(name, potential_V, hi, "the highest potential of its OCV data")
+    return float(potential_V)
+
+
 def phi0_from_library(library, electrolyte: str, electrode: str = "Li", potential_V: float | None = None,
                       li_fraction: float | None = None) -> tuple[float, dict]:
     """Interface step φ0(M|SE) = φ0^Li(SE) + (Φ_M − Φ_Li)/e − U_M from library data.
@@ -146,7 +211,7 @@ def phi0_from_library(library, electrolyte: str, electrode: str = "Li", potentia
         ``phi0_li_V``, ``work_function_eV``, ``work_function_li_eV`` and ``potential_V`` used.
     """
     from ..interface import interface_step, phi_li
-    from ..thermo import ocv_curve, work_function, work_function_depends_on_li
+    from ..thermo import work_function, work_function_depends_on_li
 
     se = library[electrolyte]
     if se.kind != "electrolyte":
@@ -155,6 +220,7 @@ def phi0_from_library(library, electrolyte: str, electrode: str = "Li", potentia
     if not m.is_electron_conductor:
         raise InputError(f"{m.name!r} is an electrolyte, not an electrode")
     phi_li_eV = phi_li(library)
+    potential_V = electrode_potential(m, potential_V, li_fraction)
     if work_function_depends_on_li(m):
         if li_fraction is None:
             raise InputError(f"electrode {m.name!r}: its work function depends on the Li fraction; "
@@ -162,19 +228,6 @@ def phi0_from_library(library, electrolyte: str, electrode: str = "Li", potentia
         phi_m = float(work_function(m, li_fraction))
     else:
         phi_m = float(work_function(m))
-    if potential_V is None:
-        if m.kind == "electrode" and m.has("ocv_V"):
-            curve = ocv_curve(m)
-            if curve.reservoir:
-                potential_V = float(curve(0.0))
-            elif li_fraction is not None:
-                potential_V = float(curve(li_fraction))
-            else:
-                raise InputError(f"electrode {m.name!r}: give its potential vs Li/Li+ (potential_V) "
-                                 "or its Li fraction (li_fraction)")
-        else:
-            raise InputError(f"electrode {m.name!r} has no Li chemistry: give its potential vs Li/Li+ "
-                             "(potential_V)")
     phi0_li = float(se.get("phi0_li_V", "the interface step phi0"))
     phi0 = float(interface_step(phi0_li, phi_m, phi_li_eV, float(potential_V)))
     return phi0, {"phi0_li_V": phi0_li, "work_function_eV": phi_m, "work_function_li_eV": phi_li_eV,

@@ -20,7 +20,9 @@ metric column (smaller is better); METRIC is an alias — ``max-abs-phi0`` (defa
 column. Constraints: ``stable`` (no decomposition flag), ``no-injection`` (no injection flag),
 ``known-flags`` (no ``unknown`` flag), ``positive-ocv`` (OCV > 0 over the whole range). Cells are
 ranked within each closure: feasible cells by score, then infeasible cells by score, then cells whose
-score is NaN (e.g. resistance unknown); ties share the lower rank (1, 2, 2, 4). The **Pareto set** is
+score is NaN (e.g. resistance unknown); ties share the lower rank (1, 2, 2, 4). A combination whose
+OCV is ≤ 0 at every state (``negative_ocv``: its "anode" is the positive electrode) is not a working
+cell: it is always infeasible, gets rank 0 (not ranked) and is left out of the Pareto set. The **Pareto set** is
 the set of cells not dominated in the two ``pareto`` columns (default resistance ``R_total_ohm_cm2``
 versus stability ``window_violation_V``; both minimised; cells with a NaN in either are left out).
 """
@@ -160,6 +162,7 @@ def combine(ifc: Mapping[str, np.ndarray], anode_idx: np.ndarray, cathode_idx: n
     ocv = U[ci][None, :, :] - U[ai][:, None, :]  # (Ab, Cb, K)
     cols["ocv_min_V"] = np.broadcast_to(ocv.min(-1), shp).ravel()
     cols["ocv_max_V"] = np.broadcast_to(ocv.max(-1), shp).ravel()
+    cols["negative_ocv"] = ~(cols["ocv_max_V"] > 0)  # OCV <= 0 at every state: not a working cell
     Pa, Pc = P[:, ai], P[:, ci]
     cols["phi0_anode_discharged_V"] = A(Pa[..., 0])
     cols["phi0_anode_charged_V"] = A(Pa[..., -1])
@@ -186,20 +189,42 @@ def combine(ifc: Mapping[str, np.ndarray], anode_idx: np.ndarray, cathode_idx: n
     cols["injection"] = ((J[:, ai] > 0).any(-1)[:, :, None] | (J[:, ci] > 0).any(-1)[:, None, :]).ravel()
     cols["injection_known"] = ((J[:, ai] >= 0).all(-1)[:, :, None] & (J[:, ci] >= 0).all(-1)[:, None, :]).ravel()
     cols["score"] = np.array(cols[objective.metric], float)
-    cols["feasible"] = objective.feasible(cols)
+    cols["feasible"] = objective.feasible(cols) & ~cols["negative_ocv"]
     return cols
 
 
-def score_class(score: np.ndarray, feasible: np.ndarray) -> np.ndarray:
-    """0: feasible with a score, 1: infeasible with a score, 2: score NaN (ranked last)."""
-    return np.where(np.isnan(score), 2, np.where(feasible, 0, 1)).astype(np.int8)
+def score_class(score: np.ndarray, feasible: np.ndarray, negative_ocv: np.ndarray | None = None) -> np.ndarray:
+    """The ranking class of each cell.
+
+    Parameters
+    ----------
+    score : ndarray
+        Scores (NaN: not computable).
+    feasible : ndarray of bool
+        Whether each cell meets the objective's constraints.
+    negative_ocv : ndarray of bool, optional
+        OCV ≤ 0 at every state (not a working cell).
+
+    Returns
+    -------
+    ndarray of int8
+        0: feasible with a score, 1: infeasible with a score, 2: score NaN (ranked last), 3: not a
+        working cell (not ranked).
+    """
+    cls = np.where(np.isnan(score), 2, np.where(feasible, 0, 1))
+    if negative_ocv is not None:
+        cls = np.where(negative_ocv, 3, cls)
+    return cls.astype(np.int8)
 
 
 def rank_scores(score: np.ndarray, cls: np.ndarray) -> np.ndarray:
-    """Competition ranks (1 = best; ties share the lower rank) by (class, score) — see the module doc."""
+    """Competition ranks (1 = best; ties share the lower rank) by (class, score) — see the module doc.
+
+    Cells of class 3 (:func:`score_class`: not a working cell) get rank 0, i.e. no rank.
+    """
     score = np.asarray(score, float)
     cls = np.asarray(cls)
-    rank = np.empty(score.shape, np.int64)
+    rank = np.zeros(score.shape, np.int64)
     offset = 0
     for k in (0, 1):
         sel = cls == k

@@ -50,7 +50,8 @@ from .selection import (
 )
 
 __all__ = ["ElectrodeStates", "ElectrolyteRecord", "electrode_states", "electrolyte_record", "classify_electrode",
-           "select_materials", "Selection", "compute_interfaces", "interface_columns", "INTERFACE_COLUMNS",
+           "select_materials", "Selection", "check_closures", "compute_interfaces", "interface_columns",
+           "INTERFACE_COLUMNS",
            "DECOMPOSITION_LABELS", "INJECTION_LABELS", "ANODE_THRESHOLD_V", "SCL_FIELDS", "PARTIAL_FIELDS"]
 
 #: Codes of the decomposition flag (index = code; -1 = unknown).
@@ -90,6 +91,39 @@ def _scl_resistance(electrolytes: Sequence[ElectrolyteRecord], phi0: np.ndarray,
             Rb[..., e, :, :] = rr["R_bulk_same_length_ohm_cm2"]
             Rr[..., e, :, :] = rr["R_ratio"]
     return {"R_scl_ohm_cm2": Rs, "R_bulk_same_length_ohm_cm2": Rb, "R_ratio": Rr}
+
+
+def check_closures(closures, mu_li_se_eV=None) -> None:
+    """Validate the closures of a screen and the electrolyte μ_Li that the extrinsic one needs.
+
+    Parameters
+    ----------
+    closures : sequence of str
+        Closures (``minimum-interface``, ``extrinsic``).
+    mu_li_se_eV : float, optional
+        μ_Li of the SE bulk (eV vs Li metal): needed by, and only by, ``extrinsic``; ≤ 0.
+
+    Raises
+    ------
+    InputError
+    """
+    closures = tuple(closures)
+    if not closures:
+        raise InputError("give at least one closure (minimum-interface, extrinsic)")
+    for c in closures:
+        if c not in CLOSURES:
+            raise InputError(f"unknown closure {c!r}; choose from {', '.join(CLOSURES)}")
+    if "extrinsic" in closures and mu_li_se_eV is None:
+        raise InputError("closure 'extrinsic' needs mu_li_se_eV (the SE bulk Li chemical potential, eV vs Li metal; "
+                         "--mu-li-se on the command line)")
+    if mu_li_se_eV is not None:
+        if "extrinsic" not in closures:
+            raise InputError(f"mu_li_se_eV applies to the extrinsic closure only; the closures here are "
+                             f"{list(closures)}, which take the electrolyte's mu_Li from the electrodes")
+        mu = np.asarray(mu_li_se_eV, float)
+        if not np.all((mu <= 0) & (mu >= -6.0)):
+            raise InputError(f"mu_li_se_eV = {mu_li_se_eV!r} eV: the electrolyte's mu_Li must lie in [-6, 0] eV (above "
+                             "Li metal, mu_Li > 0, Li would plate out; below -6 eV it would be above every electrode)")
 
 
 def compute_interfaces(electrodes: Sequence[ElectrodeStates], electrolytes: Sequence[ElectrolyteRecord],
@@ -136,11 +170,7 @@ def compute_interfaces(electrodes: Sequence[ElectrodeStates], electrolytes: Sequ
     from ..scl.firstintegral import first_integral
 
     closures = tuple(closures)
-    for c in closures:
-        if c not in CLOSURES:
-            raise InputError(f"unknown closure {c!r}; choose from {', '.join(CLOSURES)}")
-    if "extrinsic" in closures and mu_li_se_eV is None:
-        raise InputError("closure 'extrinsic' needs mu_li_se_eV (the SE bulk Li chemical potential, eV vs Li metal)")
+    check_closures(closures, mu_li_se_eV)
     T = float(temperature_K)
     U, PHI, X, SOC = _stack_states(electrodes)  # (M, K)
     nE = len(electrolytes)

@@ -36,7 +36,7 @@ import numpy as np
 from ..errors import InputError
 from .cells import DEFAULT_PARETO, Objective, check_pareto_columns, combine, pareto_front, rank_scores, score_class
 from .executors import make_executor
-from .interfaces import compute_interfaces, interface_columns
+from .interfaces import check_closures, compute_interfaces, interface_columns
 from .plan import DEFAULT_CHUNK_CELLS, Chunk, chunk_offsets, plan_cell_chunks, plan_interface_chunks
 from .selection import Selection
 from .store import CELLS, INTERFACES, ScreenStore, interface_arrays, make_manifest, to_parquet_bytes
@@ -72,8 +72,10 @@ def _score_task(chunk: Chunk, shared: dict) -> dict:
     t0 = time.perf_counter()
     cols = _combine_chunk(chunk, shared)
     px, py = shared["pareto"]
-    front = pareto_front(cols[px], cols[py])
-    return {"id": chunk.id, "score": cols["score"], "cls": score_class(cols["score"], cols["feasible"]),
+    cell = ~cols["negative_ocv"]  # a combination with OCV <= 0 throughout is not a cell: no Pareto place
+    front = np.flatnonzero(cell)[pareto_front(cols[px][cell], cols[py][cell])]
+    return {"id": chunk.id, "score": cols["score"],
+            "cls": score_class(cols["score"], cols["feasible"], cols["negative_ocv"]),
             "front": front, "front_x": cols[px][front], "front_y": cols[py][front],
             "compute_s": time.perf_counter() - t0}
 
@@ -267,14 +269,14 @@ def _stages(run: _Run) -> dict:
 
     t0 = time.perf_counter()
     rank, on_front = _rank_stage(plan, offsets, score, cls, fronts)
-    n_feasible, n_nan = int(np.sum(cls == 0)), int(np.sum(cls == 2))
+    n_feasible, n_nan, n_neg = int(np.sum(cls == 0)), int(np.sum(cls == 2)), int(np.sum(cls == 3))
     del score, cls
     run.timings["ranking_s"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
     _cell_stage(run, plan, offsets, rank, on_front, shared)
     run.timings["cells_s"] = time.perf_counter() - t0
-    return {"n_cells": int(offsets[-1]), "n_feasible": n_feasible, "n_score_nan": n_nan,
+    return {"n_cells": int(offsets[-1]), "n_feasible": n_feasible, "n_score_nan": n_nan, "n_negative_ocv": n_neg,
             "n_pareto": int(on_front.sum()), "interface_chunks": len(iplan), "cell_chunks": len(plan), "ifc": ifc}
 
 
@@ -321,8 +323,12 @@ def run_screen(selection: Selection, out, *, closures: Sequence[str] = ("minimum
         Counts, executor kind and workers, objective, Pareto columns, ``timings`` (s), ``closures`` and
         ``ifc`` (the cell-stage interface arrays); :func:`screen` turns it into the JSON summary.
     """
+    from ..errors import require
+
+    require(("pyarrow",) if quiet else ("pyarrow", "tqdm"), "the screen", "screen")
     t_start = time.perf_counter()
     closures = tuple(closures)
+    check_closures(closures, mu_li_se_eV)  # before anything is written to ``out``
     obj = Objective.parse(objective)
     px, py = check_pareto_columns(tuple(pareto))
     _check_selection(selection)
@@ -401,8 +407,11 @@ def screen(library=None, out="ssbands-screen", *, anodes=None, electrolytes=None
     from .selection import select_materials
     from .uncertainty import monte_carlo_outputs, parse_spreads
 
+    from ..thermo import check_data_temperature
+
     lib = library if library is not None else load_library()
     closures = tuple(closures)
+    check_data_temperature(temperature_K, "the library's material data")
     spreads_d = {}
     if mc_samples:
         spreads_d = parse_spreads(spreads)

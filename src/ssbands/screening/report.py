@@ -54,7 +54,7 @@ def top_cells(cells_dir, n: int = 10, columns: Sequence[str] = TOP_COLUMNS):
 
     ds = pads.dataset(str(cells_dir), format="parquet")
     extra = [k for f, k in _FLAGS.items() if f in columns]
-    t = ds.to_table(columns=list(columns) + extra, filter=pads.field("rank") <= n)
+    t = ds.to_table(columns=list(columns) + extra, filter=(pads.field("rank") >= 1) & (pads.field("rank") <= n))
     df = t.to_pandas()
     for f, k in _FLAGS.items():  # flags as yes / no / unknown
         if f in df:
@@ -178,7 +178,8 @@ def write_report(out, summary: dict, top, figures: dict, mc=None) -> Path:
     c = summary["counts"]
     L += ["", "## Counts", "",
           f"{c['interfaces']} interface rows, {c['cells']} cells ({c['feasible']} feasible, {c['score_nan']} with "
-          f"no score), {c['pareto']} on the Pareto set; {c['cell_chunks']} cell chunks "
+          f"no score, {c.get('negative_ocv', 0)} not ranked: OCV <= 0 at every state), {c['pareto']} on the "
+          f"Pareto set; {c['cell_chunks']} cell chunks "
           f"({c['cell_chunks_reused']} reused from an earlier run).", ""]
     L += ["## Best cells", "", markdown_table(top, [k for k in TOP_COLUMNS if k in top.columns and k != "cell_id"]), ""]
     if mc is not None:
@@ -238,7 +239,8 @@ def write_ranked_cells(out, top_n: int):
 def _counts(sel: Selection, res: dict) -> dict:
     return {"anodes": len(sel.anodes), "electrolytes": len(sel.electrolytes), "cathodes": len(sel.cathodes),
             "not_computed": len(sel.skipped), "interfaces": res["n_interfaces"], "cells": res["n_cells"],
-            "feasible": res["n_feasible"], "score_nan": res["n_score_nan"], "pareto": res["n_pareto"],
+            "feasible": res["n_feasible"], "score_nan": res["n_score_nan"],
+            "negative_ocv": res.get("n_negative_ocv", 0), "pareto": res["n_pareto"],
             "interface_chunks": res["interface_chunks"], "cell_chunks": res["cell_chunks"],
             "interface_chunks_reused": res["interface_chunks_reused"],
             "cell_chunks_reused": res["cell_chunks_reused"]}

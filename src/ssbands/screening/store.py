@@ -28,7 +28,7 @@ from ..errors import InputError
 from .interfaces import DECOMPOSITION_LABELS, INJECTION_LABELS
 from .selection import Selection
 
-__all__ = ["PART", "INTERFACES", "CELLS", "ScreenStore", "to_parquet_bytes", "write_bytes", "codes_from_dictionary",
+__all__ = ["PART", "INTERFACES", "CELLS", "OUTPUT_FILES", "ScreenStore", "to_parquet_bytes", "write_bytes", "codes_from_dictionary",
            "inputs_hash", "make_manifest", "interface_arrays"]
 
 #: File name of part ``i`` of a table.
@@ -37,8 +37,11 @@ PART = "part-{:06d}.parquet"
 INTERFACES = "interfaces.parquet"
 #: Folder of the cell table.
 CELLS = "cells.parquet"
-#: Files of a finished screen removed when a fresh run starts in the same folder.
-_OUTPUT_FILES = ("summary.json", "uncertainty.parquet", "top_cells.csv", "report.md")
+#: Every other file a screen writes into its folder (:mod:`.report`, :mod:`.uncertainty`). A run
+#: removes them before it starts (a fresh run, ``overwrite`` or ``resume``), so no output of an
+#: earlier run (e.g. a figure of a run that had figures) is left next to the new results.
+OUTPUT_FILES = ("summary.json", "ranked_cells.csv", "report.md", "uncertainty.parquet", "heatmap_phi0.png",
+                "heatmap_R_scl.png", "pareto.png", "uncertainty.png")
 
 
 def to_parquet_bytes(cols: Mapping) -> bytes:
@@ -212,7 +215,10 @@ class ScreenStore:
         bool
             True when existing parts may be reused.
         """
+        earlier = (self.out / "manifest.json").exists()
         resume = self._check_manifest(manifest, resume, overwrite)
+        if earlier:  # only a folder that holds a screen has outputs of ours to remove
+            self._clear_outputs()
         if not resume:
             self._clear()
         for d in (INTERFACES, CELLS):
@@ -248,8 +254,10 @@ class ScreenStore:
         for d in (INTERFACES, CELLS):
             if (self.out / d).exists():
                 shutil.rmtree(self.out / d)
-        for f in _OUTPUT_FILES:
-            if (self.out / f).exists():
+
+    def _clear_outputs(self) -> None:
+        for f in OUTPUT_FILES:
+            if (self.out / f).is_file():
                 (self.out / f).unlink()
 
 

@@ -22,9 +22,12 @@ import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["synthetic_library", "write_synthetic_library"]
+__all__ = ["MAX_SYNTH_MATERIALS", "check_size", "synthetic_library", "write_synthetic_library"]
 
 _X = [0.0, 0.25, 0.5, 0.75, 1.0]
+#: Most materials one synthetic library may hold: 20 000 materials already make a 10 MB YAML file that
+#: takes about a minute to load (and the screen's cells grow as anodes × electrolytes × cathodes).
+MAX_SYNTH_MATERIALS = 20_000
 
 
 def _falling(rng, hi, lo):
@@ -33,7 +36,30 @@ def _falling(rng, hi, lo):
     return [float(hi)] + [float(lo + (hi - lo) * v) for v in w] + [float(lo)]
 
 
-def synthetic_library(n_electrodes: int, n_electrolytes: int, seed: int = 0, unknown_fraction: float = 0.0) -> dict:
+def check_size(n_electrodes: int, n_electrolytes: int) -> None:
+    """Refuse negative counts and libraries larger than :data:`MAX_SYNTH_MATERIALS` (before any work).
+
+    Parameters
+    ----------
+    n_electrodes, n_electrolytes : int
+        Requested numbers of materials.
+
+    Raises
+    ------
+    InputError
+    """
+    for name, n in (("n_electrodes", n_electrodes), ("n_electrolytes", n_electrolytes)):
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+            raise InputError(f"{name} must be an integer >= 0, got {n!r}")
+    total = int(n_electrodes) + int(n_electrolytes)
+    if total > MAX_SYNTH_MATERIALS:
+        raise InputError(f"a synthetic library of {total} materials is too large: at most {MAX_SYNTH_MATERIALS} "
+                         "materials per file (a larger file takes minutes to write and to load); write several "
+                         "smaller libraries with different seeds instead")
+
+
+def synthetic_library(n_electrodes: int, n_electrolytes: int, seed: int = 0, unknown_fraction: float = 0.0,
+                      progress=None) -> dict:
     """Draw the ``materials:`` mapping of a synthetic library (a plain dict, ready for YAML).
 
     Parameters
@@ -46,9 +72,15 @@ def synthetic_library(n_electrodes: int, n_electrolytes: int, seed: int = 0, unk
         Seed of ``numpy.random.default_rng``; the same seed gives the same library.
     unknown_fraction : float
         Fraction of electrolytes with one SCL parameter ``unknown``.
+    progress : callable, optional
+        Called with the number of materials drawn so far (every 1000 materials).
+
+    Returns
+    -------
+    dict
+        Material name → fields.
     """
-    if n_electrodes < 0 or n_electrolytes < 0:
-        raise InputError("the numbers of materials must be >= 0")
+    check_size(n_electrodes, n_electrolytes)
     if not 0 <= unknown_fraction <= 1:
         raise InputError(f"unknown_fraction must be in [0, 1], got {unknown_fraction!r}")
     rng = np.random.default_rng(seed)
@@ -75,6 +107,8 @@ def synthetic_library(n_electrodes: int, n_electrolytes: int, seed: int = 0, unk
             "work_function_eV": wf, "li_capacity_cm3": {"value": cap, "source": src},
             "li_fraction_range": {"value": [0.0, 1.0], "source": src},
         }
+        if progress is not None and (i + 1) % 1000 == 0:
+            progress(i + 1)
     fields = ("phi0_li_V", "site_density_cm3", "defect_energy_eV", "permittivity")
     for j in range(n_electrolytes):
         name = f"SynSE{j + 1:0{width}d}"
@@ -95,17 +129,41 @@ def synthetic_library(n_electrodes: int, n_electrolytes: int, seed: int = 0, unk
         if rng.uniform() < unknown_fraction:
             m[fields[int(rng.integers(len(fields)))]] = "unknown"
         mats[name] = m
+        if progress is not None and (n_electrodes + j + 1) % 1000 == 0:
+            progress(n_electrodes + j + 1)
     return mats
 
 
 def write_synthetic_library(path, n_electrodes: int, n_electrolytes: int, seed: int = 0,
-                            unknown_fraction: float = 0.0) -> Path:
-    """Write a synthetic library YAML (atomically) and return its path."""
+                            unknown_fraction: float = 0.0, overwrite: bool = False, progress=None) -> Path:
+    """Write a synthetic library YAML (atomically) and return its path.
+
+    Parameters
+    ----------
+    path : str or Path
+        The YAML file to write.
+    n_electrodes, n_electrolytes, seed, unknown_fraction
+        See :func:`synthetic_library`.
+    overwrite : bool
+        Replace an existing file (otherwise an existing file is an error).
+    progress : callable, optional
+        Called with the number of materials drawn so far (see :func:`synthetic_library`).
+
+    Returns
+    -------
+    Path
+    """
     import yaml
 
     from ..profile import atomic_write
 
-    doc = {"materials": synthetic_library(n_electrodes, n_electrolytes, seed, unknown_fraction)}
+    check_size(n_electrodes, n_electrolytes)
+    p = Path(path)
+    if p.is_dir():
+        raise InputError(f"{str(p)!r} is a directory; give the library YAML file to write")
+    if p.exists() and not overwrite:
+        raise InputError(f"{str(p)!r} already exists; choose another file or allow overwriting it (overwrite=True)")
+    doc = {"materials": synthetic_library(n_electrodes, n_electrolytes, seed, unknown_fraction, progress)}
     header = (f"# Synthetic materials library: {n_electrodes} electrodes, {n_electrolytes} electrolytes, seed {seed}.\n"
               "# FICTITIOUS materials with plausible random values (ssbands.screening.synth), for benchmarks only.\n")
     text = header + yaml.safe_dump(doc, sort_keys=False, default_flow_style=None, width=120)

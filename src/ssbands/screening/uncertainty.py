@@ -132,12 +132,12 @@ def _sample_scores(sel: Selection, closures: tuple, obj: Objective, shifts: dict
                 cols = combine(ifc, anode_idx, cathode_idx, q, slice(None), slice(None), slice(None), obj)
                 lo, hi = q * E * A * C, (q + 1) * E * A * C
                 sc = cols["score"]
-                cl = score_class(sc, cols["feasible"])
+                cl = score_class(sc, cols["feasible"], cols["negative_ocv"])
                 r = rank_scores(sc, cl)
                 scores[s0 + j, lo:hi] = sc
                 ranks[s0 + j, lo:hi] = r
                 feas[lo:hi] += cols["feasible"]
-                top[lo:hi] += r <= top_k
+                top[lo:hi] += (r >= 1) & (r <= top_k)  # rank 0: not a working cell, never in the top k
     return scores, ranks, feas, top
 
 
