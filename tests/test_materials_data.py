@@ -128,7 +128,8 @@ def test_user_dipoles_and_bulk_overrides_flow_to_the_facets(tmp_path):
     f.write_text("materials:\n  Li2O:\n    permittivity: 8.0\n"
                  "    facet_dipole_V: {'111': 0.0, '110': 1.0, '1-10': -0.25}\n"
                  "  MySE:\n    kind: electrolyte\n    phi0_li_V: 1.5\n    facet_dipole_V: {value: {'001': 0.2}, "
-                 "source: me, estimate: true}\n")
+                 "source: me, estimate: true}\n"
+                 "references:\n  me: 'my own estimate (test)'\n")
     lib = load_library(f)
     assert lib["Li2O(110)"].get("phi0_li_V") == pytest.approx(2.1833214 - 1.0)
     assert lib["Li2O(1-10)"].get("phi0_li_V") == pytest.approx(2.1833214 + 0.25)
