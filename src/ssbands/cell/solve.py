@@ -199,6 +199,22 @@ def _electrolyte_profile(stack: Stack, x, lidx, bounds, evac_se, mu_bar, table):
     }, (ext_l + ext_r) > (xr_ - xl)
 
 
+def _check_grid(stack: Stack, grid):
+    """A user grid (positions in nm, layer indices) as two equal-length 1-D arrays (InputError otherwise)."""
+    try:
+        x, lidx = (np.asarray(g) for g in grid)
+        x = x.astype(float)
+        lidx = lidx.astype(int)
+    except (TypeError, ValueError):
+        raise InputError("grid must be (positions in nm, layer indices), two 1-D arrays of equal length "
+                         "(see make_grid)") from None
+    if x.ndim != 1 or x.shape != lidx.shape or x.size == 0 or not np.all(np.isfinite(x)) \
+            or np.any((lidx < 0) | (lidx >= len(stack.layers))) or np.any(np.diff(x) < 0):
+        raise InputError("grid must be (positions in nm, layer indices): two non-empty 1-D arrays of equal length, "
+                         "positions finite and non-decreasing, indices of the stack's layers (see make_grid)")
+    return x, lidx
+
+
 def solve_arrays(stack: Stack, st: ElectrodeState, phi_li: float, grid=None) -> CellArrays:
     """The cell at every state of ``st`` as plain arrays (the Profile is built from these).
 
@@ -223,7 +239,7 @@ def solve_arrays(stack: Stack, st: ElectrodeState, phi_li: float, grid=None) -> 
     mu_bar, phi_layer, ef_layer = _electron_conductors(stack, st)
     table, scl, res_note, phi0_li = _interfaces(stack, st, phi_li, mu_bar, phi_layer)
     evac_se = phi_li - mu_bar - phi0_li
-    x, lidx = grid if grid is not None else make_grid(stack)
+    x, lidx = _check_grid(stack, grid) if grid is not None else make_grid(stack)
     bounds = np.concatenate([[0.0], np.cumsum([ly.thickness_nm for ly in layers])])
     in_se = lidx == ie
     E_vac, E_F = np.empty((n, x.size)), np.empty((n, x.size))
