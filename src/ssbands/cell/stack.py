@@ -391,8 +391,8 @@ class Stack:
             except InputError as exc:
                 raise InputError(f"{source}: {role} layer {ly.name!r}: {exc}") from None
             if curve.reservoir and ly.li_fraction is not None:
-                raise InputError(f"{source}: {role} layer {ly.name!r}: li_fraction does not apply to {ly.material.name}, "
-                                 "a Li reservoir whose potential does not depend on its Li content")
+                raise InputError(f"{source}: {role} layer {ly.name!r}: li_fraction does not apply to "
+                                 f"{ly.material.name}, a Li reservoir whose potential does not depend on its Li content")
         return stack
 
     @classmethod
