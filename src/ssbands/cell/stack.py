@@ -392,7 +392,8 @@ class Stack:
                 raise InputError(f"{source}: {role} layer {ly.name!r}: {exc}") from None
             if curve.reservoir and ly.li_fraction is not None:
                 raise InputError(f"{source}: {role} layer {ly.name!r}: li_fraction does not apply to "
-                                 f"{ly.material.name}, a Li reservoir whose potential does not depend on its Li content")
+                                 f"{ly.material.name}, a Li reservoir whose potential does not depend on its Li "
+                                 "content")
         return stack
 
     @classmethod
