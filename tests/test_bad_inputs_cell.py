@@ -13,13 +13,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from _cli import run_cli
 from ssbands.cell import Stack, electrode_state, fuller2021_stack, reachable_ocv_range, solve, summary
 from ssbands.errors import InputError, SSBandsWarning, TemperatureWarning
 from ssbands.materials import load_library
 from ssbands.scl import first_integral, phi0_from_library
 from ssbands.scl.firstintegral import layer_profiles
 from ssbands.thermo import ocv_curve
+
+from _cli import run_cli
 
 REPO = Path(__file__).resolve().parents[1]
 FULLER = str(REPO / "examples" / "stacks" / "fuller2021.toml")
@@ -228,6 +229,22 @@ _SCL_OPTIONS = {"--electrode": ["Li", "LixCoO2", "Cu"], "--potential": ["3.9", "
                 "--phi0": ["0.5", "0.6"], "--target": ["0.1", "0.2"], "--alpha": ["0.1", "0.2"]}
 
 
+def _scl_combination_applies(chosen: dict) -> bool:
+    """Whether every option given applies (the expected outcome, written from the rules in docs)."""
+    electrode = _SCL_OPTIONS["--electrode"][chosen["--electrode"]] if "--electrode" in chosen else None
+    pot, frac = "--potential" in chosen, "--li-fraction" in chosen
+    if "--phi0" in chosen:
+        return electrode is None and not pot and not frac
+    if electrode is None:
+        return False
+    if electrode == "Li":  # a reservoir at 0 V: neither option applies
+        return not (pot or frac)
+    if electrode == "Cu":
+        return pot and not frac
+    # LixCoO2: U from its Li fraction (0.6 -> 4.02 V, 0.7 -> 3.93 V) or given; both disagree here
+    return pot != frac
+
+
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(chosen=st.dictionaries(st.sampled_from(sorted(_SCL_OPTIONS)), st.integers(0, 1), min_size=1))
 def test_property_scl_options_are_used_or_refused(capsys, chosen):
@@ -239,6 +256,7 @@ def test_property_scl_options_are_used_or_refused(capsys, chosen):
         return a
 
     code, out, err = run_cli(capsys, *args_for(chosen))
+    assert (code == 0) == _scl_combination_applies(chosen), (args_for(chosen), err)
     if code != 0:
         assert code == 2 and err.startswith("ssbands: error: ") and err.count("\n") == 1
         return
@@ -302,3 +320,23 @@ def test_target_never_reached_says_why(capsys):
 def test_unwritable_output_folder_is_one_line(capsys):
     code, _, err = run_cli(capsys, "demo", "--out", "/dev/null/x")
     _one_line_error(code, err, "/dev/null/x")
+
+
+@pytest.mark.parametrize("edit, needle", [
+    (lambda d: d["layer"][1].update(material="Li", li_fraction=0.5, branch=None) or d, "does not apply to Li"),
+    (lambda d: d.update(interface=[{"left": "LixSi", "right": "LiPON", "dipole_V": 0.1},
+                                   {"left": "lixsi", "right": "LiPON", "dipole_V": 0.3}]) or d, "given twice"),
+    (lambda d: d["layer"][0].update(name="  ") or d, "non-empty"),
+])
+def test_stack_entries_that_would_be_ignored_refused(edit, needle):
+    d = fuller2021_stack().to_dict()
+    d.pop("tip_work_function_eV")
+    d = edit(d)
+    d["layer"] = [{k: v for k, v in ly.items() if v is not None} for ly in d["layer"]]
+    with pytest.raises(InputError, match=needle):
+        Stack.from_dict(d)
+
+
+def test_a_malformed_grid_refused():
+    with pytest.raises(InputError, match="grid must be"):
+        solve(fuller2021_stack(), 3.0, grid=("a", "b"))

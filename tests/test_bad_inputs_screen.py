@@ -13,13 +13,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from _cli import run_cli
 from ssbands.errors import InputError
 from ssbands.materials import load_library
 from ssbands.screening import screen
 from ssbands.screening.cells import Objective, combine, rank_scores, score_class
 from ssbands.screening.store import OUTPUT_FILES
 from ssbands.screening.synth import MAX_SYNTH_MATERIALS, write_synthetic_library
+
+from _cli import run_cli
 
 
 def _cells(out) -> pd.DataFrame:
@@ -121,3 +122,11 @@ def test_property_no_cell_with_negative_ocv_is_feasible_or_ranked(u, phi, constr
     assert np.all(rank[neg] == 0) and np.all(rank[~neg] >= 1)
     if (~neg).any():  # the working cells are ranked 1.. in competition order
         assert rank[~neg].min() == 1
+
+
+@pytest.mark.parametrize("args", [["library", "synth", "--n-electrodes", "1", "--n-electrolytes", "1", "--seed", "-5"],
+                                  ["screen", "--electrolytes", "LLZO", "--mc", "3", "--mc-seed", "-1", "--spread",
+                                   "work_function_eV=0.1"]])
+def test_negative_seeds_refused(tmp_path, capsys, args):
+    code, _, err = run_cli(capsys, *args, "--out", str(tmp_path / "o"))
+    assert code == 2 and "seed" in err and "Traceback" not in err

@@ -334,6 +334,22 @@ def _electrolyte_profile(stack: Stack, x, lidx, bounds, bulk: BulkModel, mu_bar,
     return out, overlap
 
 
+def _check_grid(stack: Stack, grid):
+    """A user grid (positions in nm, layer indices) as two equal-length 1-D arrays (InputError otherwise)."""
+    try:
+        x, lidx = (np.asarray(g) for g in grid)
+        x = x.astype(float)
+        lidx = lidx.astype(int)
+    except (TypeError, ValueError):
+        raise InputError("grid must be (positions in nm, layer indices), two 1-D arrays of equal length "
+                         "(see make_grid)") from None
+    if x.ndim != 1 or x.shape != lidx.shape or x.size == 0 or not np.all(np.isfinite(x)) \
+            or np.any((lidx < 0) | (lidx >= len(stack.layers))) or np.any(np.diff(x) < 0):
+        raise InputError("grid must be (positions in nm, layer indices): two non-empty 1-D arrays of equal length, "
+                         "positions finite and non-decreasing, indices of the stack's layers (see make_grid)")
+    return x, lidx
+
+
 def solve_arrays(stack: Stack, st: ElectrodeState, phi_li: float, grid=None, reference_last: bool = False,
                  transport: str = "local-equilibrium", kinetics=None) -> CellArrays:
     """The cell at every state of ``st`` as plain arrays (the Profile is built from these).
@@ -366,7 +382,7 @@ def solve_arrays(stack: Stack, st: ElectrodeState, phi_li: float, grid=None, ref
     mu_bar, phi_layer, ef_layer = _electron_conductors(stack, st)
     bulk = BulkModel(se, phi_li, stack.temperature_K)
     table, scl, res_notes, se_layers = _interfaces(stack, st, bulk, mu_bar, phi_layer, transport, kinetics)
-    x, lidx = grid if grid is not None else make_grid(stack)
+    x, lidx = _check_grid(stack, grid) if grid is not None else make_grid(stack)
     bounds = np.concatenate([[0.0], np.cumsum([ly.thickness_nm for ly in layers])])
     in_se = lidx == ie
     E_vac, E_F = np.empty((n, x.size)), np.empty((n, x.size))

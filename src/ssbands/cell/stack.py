@@ -35,7 +35,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import InputError, read_text_file
+from ..errors import InputError, UnknownParameterError, read_text_file
 from ..materials import Library, Material, load_library
 from ..thermo import CLOSURES, OCVCurve, ocv_curve, work_function_depends_on_li
 
@@ -49,12 +49,20 @@ _TOP_KEYS = {"temperature_K", "ground", "closure", "mu_li_se_eV", "tip_work_func
              "title", "library", "extrinsic_defects"}
 _IFACE_KEYS = {"left", "right", "dipole_V"}
 DEFAULT_TIP_WORK_FUNCTION_EV = 5.65
+#: Largest interface dipole step (V) in magnitude: dipoles at electrode|electrolyte interfaces are a
+#: fraction of a volt to a few volts.
+MAX_DIPOLE_V = 10.0
 #: No electrode lies more than this far above Li/Li+ (F2/F- at about 5.9 V is the most oxidising couple), so
 #: the electrolyte's mu_Li is at least minus this (eV).
 MAX_LI_POTENTIAL_V = 6.0
 #: Work functions of real KPFM tips (metal coatings, doped Si, diamond) lie within this range (eV);
 #: the lowest elemental work function is that of Cs (about 2.1 eV, Michaelson 1977).
 TIP_WORK_FUNCTION_RANGE_EV = (1.0, 8.0)
+
+
+def _a(noun: str) -> str:
+    """``noun`` with its indefinite article ("an electrode", "a metal")."""
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
 
 
 class ReadOnlyMapping(Mapping):
@@ -181,8 +189,10 @@ class Stack:
             if "electrolyte" not in kinds:
                 raise InputError(f"{where}: dipole_V on {lf!r}|{r!r}: interface dipoles apply to electrode|"
                                  "electrolyte interfaces only (electron conductors in contact share E_F)")
-            if not math.isfinite(v):
-                raise InputError(f"{where}: dipole_V of {lf!r}|{r!r} must be finite")
+            if not math.isfinite(v) or abs(v) > MAX_DIPOLE_V:
+                raise InputError(f"{where}: dipole_V of {lf!r}|{r!r} must be a finite step of at most "
+                                 f"{MAX_DIPOLE_V:g} V in magnitude (interface dipoles are a fraction of a volt to a "
+                                 f"few volts), got {v!r}")
 
     def _check_conditions(self, where: str) -> None:
         """Refuse a μ_Li of the SE above Li metal or for a closure that does not use it, and a bad tip."""
@@ -194,10 +204,9 @@ class Stack:
                 raise InputError(f"{where}: mu_li_se_eV = {mu:g} eV is above Li metal (mu_Li = 0): Li would plate out "
                                  "of the electrolyte; it must be <= 0 eV (e.g. -1.2)")
             if mu < -MAX_LI_POTENTIAL_V:
-                raise InputError(f"{where}: mu_li_se_eV = {mu:g} eV would put the electrolyte {-mu:g} V above Li/Li+, "
-                                 f"beyond any electrode (at most about {MAX_LI_POTENTIAL_V:g} V, F2/F-); it must "
-                                 "lie in "
-                                 f"[-{MAX_LI_POTENTIAL_V:g}, 0] eV")
+                raise InputError(f"{where}: mu_li_se_eV = {mu:g} eV would put the electrolyte {-mu:g} V above "
+                                 f"Li/Li+, beyond any electrode (at most about {MAX_LI_POTENTIAL_V:g} V, F2/F-); it "
+                                 f"must lie in [-{MAX_LI_POTENTIAL_V:g}, 0] eV")
             if self.closure != "extrinsic":
                 raise InputError(f"{where}: mu_li_se_eV applies to the extrinsic closure only; closure "
                                  f"'{self.closure}' sets the electrolyte's mu_Li from the electrodes and its window. "
@@ -325,8 +334,8 @@ class Stack:
             need = {"anode": ("electrode",), "cathode": ("electrode",), "electrolyte": ("electrolyte",),
                     "current-collector": ("metal", "electrode"), "base": ("metal", "electrode")}[role]
             if mat.kind not in need:
-                raise InputError(f"{w}: material {mat.name!r} is a {mat.kind} and cannot be the {role} "
-                                 f"(needs a {' or '.join(need)})")
+                raise InputError(f"{w}: material {mat.name!r} is {_a(mat.kind)} and cannot be the {role} "
+                                 f"(needs {' or '.join(_a(n) for n in need)})")
             if role in ("current-collector", "base") and work_function_depends_on_li(mat):
                 raise InputError(f"{w}: {mat.name!r} as the {role}: its work function depends on its Li content, which "
                                  "is tracked only for the anode and cathode; use a material with a constant "
@@ -339,6 +348,8 @@ class Stack:
             if br is not None and role not in ("anode", "cathode"):
                 raise InputError(f"{w} ({mat.name}): branch applies to the anode or cathode only")
             name = str(raw.get("name", mat.name))
+            if not name.strip():
+                raise InputError(f"{w} ({mat.name}): name must be a non-empty text")
             layers.append(Layer(name, mat, role, float(th), lf, br, front))
         dipoles = {}
         for i, raw in enumerate(data.get("interface", []) or [], 1):
@@ -352,7 +363,10 @@ class Stack:
             d = raw.get("dipole_V", 0.0)
             if isinstance(d, bool) or not isinstance(d, (int, float)):
                 raise InputError(f"{w}: dipole_V must be a number (V), got {d!r}")
-            dipoles[(str(raw["left"]), str(raw["right"]))] = float(d)
+            pair = (str(raw["left"]), str(raw["right"]))
+            if any(p[0].lower() == pair[0].lower() and p[1].lower() == pair[1].lower() for p in dipoles):
+                raise InputError(f"{w}: the interface {pair[0]!r}|{pair[1]!r} is given twice; give each interface once")
+            dipoles[pair] = float(d)
         def num(key, default):
             v = data.get(key, default)
             if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
@@ -372,7 +386,17 @@ class Stack:
                     tip_work_function_eV=num("tip_work_function_eV", DEFAULT_TIP_WORK_FUNCTION_EV), source=source)
         # make sure the electrodes' OCV curves can be built (clear error early)
         for role in ("anode", "cathode"):
-            stack.ocv_curve(role)
+            ly = stack.layers[stack.index(role)]
+            try:
+                curve = ocv_curve(ly.material, ly.branch)
+            except UnknownParameterError:
+                raise  # it names the material and the field, and the CLI adds how to supply it
+            except InputError as exc:
+                raise InputError(f"{source}: {role} layer {ly.name!r}: {exc}") from None
+            if curve.reservoir and ly.li_fraction is not None:
+                raise InputError(f"{source}: {role} layer {ly.name!r}: li_fraction does not apply to "
+                                 f"{ly.material.name}, a Li reservoir whose potential does not depend on its Li "
+                                 "content")
         return stack
 
     @classmethod

@@ -330,8 +330,14 @@ def reachable_ocv_range(stack: Stack) -> tuple[float, float]:
 def _state_from_fractions(stack: Stack, li_fractions) -> ElectrodeState:
     T = stack.temperature_K
     ca, cc = stack.ocv_curve("anode"), stack.ocv_curve("cathode")
-    xa, xc = (np.atleast_1d(np.asarray(v, float)) for v in li_fractions)
-    xa, xc = np.broadcast_arrays(xa, xc)
+    try:
+        xa, xc = (np.atleast_1d(np.asarray(v, float)) for v in li_fractions)
+        xa, xc = np.broadcast_arrays(xa, xc)
+    except (TypeError, ValueError):
+        raise InputError("li_fractions must be two numbers or two lists of equal length (anode, cathode), got "
+                         f"{li_fractions!r}") from None
+    if xa.ndim != 1 or xa.size == 0 or not (np.all(np.isfinite(xa)) and np.all(np.isfinite(xc))):
+        raise InputError("li_fractions must be finite numbers (anode, cathode) in non-empty 1-D lists")
     with np.errstate(divide="ignore"):
         ua, uc = ca(xa, T), cc(xc, T)
     u_max = stack.li_balance.u_max_V
@@ -356,7 +362,12 @@ def _state_from_ocv(stack: Stack, ocv) -> ElectrodeState:
     T = stack.temperature_K
     bal = stack.li_balance
     rng = bal.ocv_range_V
-    v_req = np.atleast_1d(np.asarray(ocv, float))
+    try:
+        v_req = np.atleast_1d(np.asarray(ocv, float))
+    except (TypeError, ValueError):
+        raise InputError(f"OCV must be a number or a list of numbers (V), got {ocv!r}") from None
+    if v_req.ndim != 1 or v_req.size == 0:
+        raise InputError(f"OCV must be a number or a non-empty 1-D list of numbers (V), got shape {v_req.shape}")
     if not np.all(np.isfinite(v_req)):
         raise InputError("OCV values must be finite numbers (V)")
     tol = 1e-9

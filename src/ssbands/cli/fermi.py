@@ -42,7 +42,6 @@ def fermi(input_file, as_json, temperature_K, mu, dos_file):
         DOS file (totdos.dat format) when the YAML has no inline DOS.
     """
     from ..defects import DefectSystem
-
     from ..errors import InputError
 
     try:

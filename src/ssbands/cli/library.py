@@ -17,7 +17,7 @@ def library():
 @click.option("--n-electrodes", type=click.IntRange(0), required=True,
               help="electrodes (half anode-like, half cathode-like)")
 @click.option("--n-electrolytes", type=click.IntRange(0), required=True, help="electrolytes")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=click.IntRange(0), default=0, show_default=True)
 @click.option("--unknown-fraction", type=FINITE_FLOAT, default=0.0, show_default=True,
               help="fraction of electrolytes with one SCL parameter 'unknown'")
 @out_file_option("library YAML to write", required=True)

@@ -41,7 +41,7 @@ _NAMES = CommaList(empty_error="a material list must name at least one material 
 @click.option("--chunk-size", "chunk_cells", type=click.IntRange(1), default=100_000, show_default=True,
               help="cells per chunk (results do not depend on it; --resume needs the same)")
 @click.option("--mc", "mc_samples", type=click.IntRange(0), default=0, help="Monte Carlo samples (0: off)")
-@click.option("--mc-seed", type=int, default=0, show_default=True, help="Monte Carlo seed")
+@click.option("--mc-seed", type=click.IntRange(0), default=0, show_default=True, help="Monte Carlo seed")
 @click.option("--spread", "spreads", multiple=True,
               help="FIELD=WIDTH, repeatable: work_function_eV, phi0_li_V, dipole_V (uniform +-WIDTH)")
 @click.option("--top-k", type=click.IntRange(1), default=3, show_default=True, help="k of P(top k)")

@@ -204,7 +204,10 @@ class NeutralityKernel:
             mu[str(k)] = v
         cols = []
         for el in els:
-            v = np.asarray(mu.get(el, 0.0), float)
+            try:
+                v = np.asarray(mu.get(el, 0.0), float)
+            except (TypeError, ValueError):
+                raise InputError(f"chemical potential of {el!r} must be a number (eV), got {mu.get(el)!r}") from None
             if not np.all(np.isfinite(v)):
                 raise InputError(f"chemical potential of {el!r} must be finite")
             cols.append(np.broadcast_to(v, (B,)))

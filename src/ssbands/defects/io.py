@@ -160,10 +160,11 @@ def _charge_states(css, loc: str) -> list[ChargeState]:
             raise InputError(f"{cloc}: field 'charge' is required")
         if key is not None and "charge" in cs:
             try:
-                if int(key) != int(cs["charge"]):
-                    raise InputError(f"{cloc}: key {key!r} and field 'charge' {cs['charge']!r} disagree")
+                same = int(key) == int(cs["charge"])
             except (TypeError, ValueError):
                 raise InputError(f"{cloc}: charge must be an integer") from None
+            if not same:
+                raise InputError(f"{cloc}: key {key!r} and field 'charge' {cs['charge']!r} disagree")
         energy = cs.get("energy", cs.get("formation_energy"))
         try:
             states.append(ChargeState(q, energy, cs.get("degeneracy", 1), cs.get("fixed_concentration")))

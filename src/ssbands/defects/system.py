@@ -381,6 +381,11 @@ class DefectSystem:
         mu = dict(self.mu_eV)
         mu.update(mu_eV or {})
         for k, v in mu.items():
+            try:
+                v = float(v)
+            except (TypeError, ValueError):
+                raise InputError(f"{self.source or 'defect system'}: chemical potential of {k} must be a number "
+                                 f"(eV), got {v!r}") from None
             if float(v) > 0:
                 raise InputError(f"{self.source or 'defect system'}: chemical potential of {k} = {float(v):g} eV is "
                                  f"above its elemental reference (mu = 0): {k} would precipitate as its element; "
@@ -409,8 +414,13 @@ class DefectSystem:
         -------
         FermiScan
         """
+        if values is None:
+            raise InputError(f"scan needs values: the chemical potentials of {element!r} to scan (eV)")
         mu = dict(mu_eV or {})
-        mu[element] = np.asarray(values, float)
+        try:
+            mu[element] = np.asarray(values, float)
+        except (TypeError, ValueError):
+            raise InputError(f"scan values of {element!r} must be numbers (eV), got {values!r}") from None
         return self.solve_batch(mu, temperature_K)
 
     # ---- direct evaluation at a given Fermi level --------------------------------------------

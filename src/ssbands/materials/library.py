@@ -477,6 +477,15 @@ def check_physical(material: Material, where: str) -> None:
     InputError
         Naming the material, the field, the value, the bounds and why.
     """
+    if material.kind == "electrode" and material.params.get("ocv_V", UNKNOWN).known:
+        from ..thermo import ocv_curve  # the curve must build (a table falls, a file reads) for every branch
+
+        spec = material.params["ocv_V"].spec
+        for b in (list(spec.get("branches", {})) or [None]) if spec.get("kind") == "polynomial" else [None]:
+            try:
+                ocv_curve(material, b)
+            except InputError as exc:
+                raise InputError(f"{where}: {exc}") from None
     for fld, (lo, hi, why) in PHYSICAL_BOUNDS.items():
         p = material.params.get(fld)
         if p is None or not p.known:
@@ -677,7 +686,12 @@ def load_library(extra: str | Path | Iterable[str | Path] | None = None) -> Libr
     lib = _builtin()
     if extra is None:
         return lib
-    paths = [extra] if isinstance(extra, (str, Path)) else list(extra)
+    if isinstance(extra, (str, Path)):
+        paths = [extra]
+    elif isinstance(extra, Iterable) and all(isinstance(p, (str, Path)) for p in extra):
+        paths = list(extra)
+    else:
+        raise InputError(f"a library must be given as a YAML file path or a list of paths, got {extra!r}")
     mats = dict(lib._m)  # the stored records (facet names are derived from them, not stored)
     refs = dict(lib.references)
     for p in paths:

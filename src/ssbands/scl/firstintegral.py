@@ -106,8 +106,19 @@ def dimensionless(phi0_V, site_density_cm3, defect_energy_eV, permittivity, alph
         ``(phi0_V, f0, lnB, lambda_m, S_C_per_m2, kT_eV, alphaN_m3)``: the step, f0 = φ0/kT, ln B,
         the length scale λ (m), the charge scale S = sqrt(αN kT ε) (C/m²), kT (eV) and αN (m⁻³).
     """
-    args = np.broadcast_arrays(*(np.asarray(a, float) for a in (
-        phi0_V, site_density_cm3, defect_energy_eV, permittivity, alpha, temperature_K)))
+    names = ("phi0_V", "site_density_cm3", "defect_energy_eV", "permittivity", "alpha", "temperature_K")
+    values = (phi0_V, site_density_cm3, defect_energy_eV, permittivity, alpha, temperature_K)
+    arrays = []
+    for name, v in zip(names, values, strict=True):
+        try:
+            arrays.append(np.asarray(v, float))
+        except (TypeError, ValueError):
+            raise InputError(f"space-charge layer: {name} must be a number or an array of numbers, got {v!r}") from None
+    try:
+        args = np.broadcast_arrays(*arrays)
+    except ValueError:
+        raise InputError("space-charge layer: the parameters do not broadcast together, shapes "
+                         + ", ".join(f"{n} {a.shape}" for n, a in zip(names, arrays, strict=True))) from None
     phi0, N, Ef0, eps, al, T = args
     for name, arr, ok in (("site_density_cm3", N, N > 0), ("permittivity", eps, eps > 0),
                           ("alpha", al, (al > 0) & (al <= 1)), ("temperature_K", T, T > 0),

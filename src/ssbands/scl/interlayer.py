@@ -31,7 +31,10 @@ def depth_to_target_nm(phi0_V, target_V, site_density_cm3, defect_energy_eV, per
     NaN where it is never reached (target not strictly between 0 and φ0, or equal to φ0); 0 for a
     zero target. Composite Gauss–Legendre quadrature of x = λ∫ df/sqrt(2g(f)) in u = ln f.
     """
-    tgt = np.asarray(target_V, float)
+    try:
+        tgt = np.asarray(target_V, float)
+    except (TypeError, ValueError):
+        raise InputError(f"target_V must be a number or an array of numbers (V), got {target_V!r}") from None
     phi0, f0, lnB, lam, S, kt, _ = dimensionless(phi0_V + 0.0 * tgt, site_density_cm3, defect_energy_eV,
                                                   permittivity, alpha, temperature_K)
     tgt = np.broadcast_to(tgt, phi0.shape)

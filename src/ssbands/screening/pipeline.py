@@ -403,11 +403,10 @@ def screen(library=None, out="ssbands-screen", *, anodes=None, electrolytes=None
         reason), ``partial``, objective, ``top`` cells, Pareto count, files, timings.
     """
     from ..materials import load_library
+    from ..thermo import check_data_temperature
     from . import report
     from .selection import select_materials
     from .uncertainty import monte_carlo_outputs, parse_spreads
-
-    from ..thermo import check_data_temperature
 
     lib = library if library is not None else load_library()
     closures = tuple(closures)

@@ -112,8 +112,11 @@ def electrode_states(material, role: str, n_states: int = 2, temperature_K: floa
     """
     if role not in ("anode", "cathode"):
         raise InputError(f"role must be 'anode' or 'cathode', got {role!r}")
+    if soc is None and (isinstance(n_states, bool) or not isinstance(n_states, (int, np.integer)) or n_states < 1):
+        raise InputError(f"n_states (electrode states per electrode) must be an integer >= 1, got {n_states!r}")
     if material.kind != "electrode":
-        raise InputError(f"{material.name!r} is a {material.kind}, not an electrode (it has no Li chemistry)")
+        art = "an" if material.kind[0] in "aeiou" else "a"
+        raise InputError(f"{material.name!r} is {art} {material.kind}, not an electrode (it has no Li chemistry)")
     s = np.asarray(soc if soc is not None else np.linspace(0.0, 1.0, n_states) if n_states > 1 else [0.0], float)
     if s.ndim != 1 or s.size == 0 or np.any((s < 0) | (s > 1)) or not np.all(np.isfinite(s)):
         raise InputError(f"states of charge must lie in [0, 1], got {s.tolist()}")
@@ -240,7 +243,8 @@ def electrolyte_record(material) -> ElectrolyteRecord:
         If one of the SCL fields is unknown (its interfaces cannot be computed).
     """
     if material.kind != "electrolyte":
-        raise InputError(f"{material.name!r} is a {material.kind}, not an electrolyte")
+        art = "an" if material.kind[0] in "aeiou" else "a"
+        raise InputError(f"{material.name!r} is {art} {material.kind}, not an electrolyte")
     vals = {f: float(material.get(f, "the interface step and its space-charge layer")) for f in SCL_FIELDS}
     for f in ("band_gap_eV", "ionization_potential_eV", *_TRANSPORT):
         if material.has(f):
@@ -340,6 +344,8 @@ def select_materials(library, anodes=None, electrolytes=None, cathodes=None, *, 
     InputError
         For a name the library does not have, a material of the wrong kind, or a duplicate name.
     """
+    if isinstance(n_states, bool) or not isinstance(n_states, (int, np.integer)) or n_states < 1:
+        raise InputError(f"n_states (electrode states per electrode) must be an integer >= 1, got {n_states!r}")
     phi_li = float(library["Li"].get("work_function_eV", "the reference work function Phi_Li"))
     skipped: list[dict] = []
     req = {"anode": _split(anodes), "cathode": _split(cathodes)}
@@ -364,7 +370,8 @@ def select_materials(library, anodes=None, electrolytes=None, cathodes=None, *, 
                 raise InputError(f"{role} {m.name!r} is listed twice")
             seen.add(m.name.lower())
             if m.kind != "electrode":
-                raise InputError(f"--{role}s: {m.name!r} is a {m.kind}, not an electrode (no Li chemistry)")
+                art = "an" if m.kind[0] in "aeiou" else "a"
+                raise InputError(f"--{role}s: {m.name!r} is {art} {m.kind}, not an electrode (no Li chemistry)")
             try:
                 out[role].append(electrode_states(m, role, n_states, temperature_K, end_margin))
             except (UnknownParameterError, InputError) as exc:

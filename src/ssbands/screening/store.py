@@ -28,8 +28,8 @@ from ..errors import InputError
 from .interfaces import DECOMPOSITION_LABELS, INJECTION_LABELS
 from .selection import Selection
 
-__all__ = ["PART", "INTERFACES", "CELLS", "OUTPUT_FILES", "ScreenStore", "to_parquet_bytes", "write_bytes", "codes_from_dictionary",
-           "inputs_hash", "make_manifest", "interface_arrays"]
+__all__ = ["PART", "INTERFACES", "CELLS", "OUTPUT_FILES", "ScreenStore", "to_parquet_bytes", "write_bytes",
+           "codes_from_dictionary", "inputs_hash", "make_manifest", "interface_arrays"]
 
 #: File name of part ``i`` of a table.
 PART = "part-{:06d}.parquet"
