@@ -13,13 +13,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from _cli import run_cli
 from ssbands.cell import Stack, electrode_state, fuller2021_stack, reachable_ocv_range, solve, summary
 from ssbands.errors import InputError, SSBandsWarning, TemperatureWarning
 from ssbands.materials import load_library
 from ssbands.scl import first_integral, phi0_from_library
 from ssbands.scl.firstintegral import layer_profiles
 from ssbands.thermo import ocv_curve
+
+from _cli import run_cli
 
 REPO = Path(__file__).resolve().parents[1]
 FULLER = str(REPO / "examples" / "stacks" / "fuller2021.toml")

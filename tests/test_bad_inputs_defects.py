@@ -12,9 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from _cli import run_cli
 from ssbands.defects import ChargeState, DefectSpecies, DefectSystem, ParabolicBands, TabulatedDOS
 from ssbands.errors import ApproximationWarning, ConvergenceError, InputError
+
+from _cli import run_cli
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "defects"
 TOY = str(EXAMPLES / "li_electrolyte_toy.yaml")

@@ -10,12 +10,13 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from _cli import run_cli
 from ssbands.cell import Stack
 from ssbands.defects import DefectSystem
 from ssbands.errors import InputError
 from ssbands.materials import load_library
 from ssbands.materials.library import LIBRARY_TOP_KEYS, safe_load
+
+from _cli import run_cli
 
 REPO = Path(__file__).resolve().parents[1]
 FULLER = REPO / "examples" / "stacks" / "fuller2021.toml"
@@ -175,7 +176,8 @@ def test_values_outside_physical_bounds_refused(tmp_path, field, value, why):
 
 
 def test_missing_table_file_refused_when_the_library_is_read(tmp_path):
-    p = _write(tmp_path, "lib.yaml", "materials:\n  MyEl:\n    kind: electrode\n    ocv_V: {kind: table, file: nope.csv}\n"
+    p = _write(tmp_path, "lib.yaml", "materials:\n  MyEl:\n    kind: electrode\n"
+                                     "    ocv_V: {kind: table, file: nope.csv}\n"
                                      "    work_function_eV: 4.0\n    li_capacity_cm3: 1e22\n")
     with pytest.raises(InputError, match="nope.csv' does not exist"):
         load_library(p)

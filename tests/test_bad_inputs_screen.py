@@ -13,13 +13,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from _cli import run_cli
 from ssbands.errors import InputError
 from ssbands.materials import load_library
 from ssbands.screening import screen
 from ssbands.screening.cells import Objective, combine, rank_scores, score_class
 from ssbands.screening.store import OUTPUT_FILES
 from ssbands.screening.synth import MAX_SYNTH_MATERIALS, write_synthetic_library
+
+from _cli import run_cli
 
 
 def _cells(out) -> pd.DataFrame:

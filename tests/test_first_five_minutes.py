@@ -14,10 +14,11 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from _cli import run_cli
 from ssbands.cell import Stack, fuller2021_stack, reachable_ocv_range, solve, summary
 from ssbands.materials import load_library
 from ssbands.materials.library import field_names
+
+from _cli import run_cli
 
 REPO = Path(__file__).resolve().parents[1]
 README = (REPO / "README.md").read_text(encoding="utf-8")
