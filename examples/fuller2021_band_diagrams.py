@@ -9,8 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ssbands import plotting
-from ssbands.cell import solve, summary
-from ssbands.cell import Stack
+from ssbands.cell import Stack, solve, summary
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE.parent / "docs" / "figures"

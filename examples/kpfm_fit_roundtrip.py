@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ssbands.cell import fuller2021_stack
 from ssbands.kpfm.fit import fit, model_dcpd, plot_decomposition, plot_fit
 from ssbands.kpfm.io import write
 from ssbands.kpfm.series import operando_series
-from ssbands.cell import fuller2021_stack
 
 FIG = Path(__file__).resolve().parents[1] / "docs" / "figures"
 OCV = np.array([0.0, 1.0, 2.5, 3.5, 3.9])

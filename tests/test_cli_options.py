@@ -9,11 +9,12 @@ from pathlib import Path
 import click
 import numpy as np
 import pytest
-from _cli import run_cli
 
 from ssbands.cli import LAZY_COMMANDS, cli
 from ssbands.cli.options import CommaList, FiniteFloat, KeyValueFloat
 from ssbands.errors import InputError
+
+from _cli import run_cli
 
 REPO = Path(__file__).resolve().parents[1]
 FULLER = str(REPO / "examples" / "stacks" / "fuller2021.toml")

@@ -26,7 +26,7 @@ with warnings.catch_warnings():
     from py_sc_fermi.dos import DOS as PDOS
     from py_sc_fermi.inputs import InputSet
 
-from ssbands.defects import ChargeState, DefectSpecies, DefectSystem, TabulatedDOS
+from ssbands.defects import ChargeState, DefectSpecies, DefectSystem, TabulatedDOS  # noqa: E402 - after the skip
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "defects"
 E_TOL = 1e-6      # eV (acceptance)
@@ -37,7 +37,10 @@ def parabolic_totdos(gap, m_h=1.0, m_e=0.5, volume=100.0, emin=-6.0, emax=None, 
     """A tabulated DOS (states/eV/cell) sampled from parabolic bands."""
     emax = gap + 6.0 if emax is None else emax
     e = np.round(np.arange(emin, emax + de / 2, de), 8)
-    pref = lambda m: (volume * 1e-30) / (2 * np.pi ** 2) * (2 * m * sc.m_e / sc.hbar ** 2) ** 1.5 * sc.e ** 1.5
+
+    def pref(m):
+        return (volume * 1e-30) / (2 * np.pi ** 2) * (2 * m * sc.m_e / sc.hbar ** 2) ** 1.5 * sc.e ** 1.5
+
     d = pref(m_h) * np.sqrt(np.clip(-e, 0, None)) + pref(m_e) * np.sqrt(np.clip(e - gap, 0, None))
     return e, d
 

@@ -9,8 +9,16 @@ import numpy as np
 import pytest
 
 from ssbands.constants import K_B_EV
-from ssbands.defects import (ChargeState, DefectSpecies, DefectSystem, ParabolicBands, TabulatedDOS,
-                             extrinsic_mu_li_from_defects, fermi_dirac_half, log_fermi_dirac_half)
+from ssbands.defects import (
+    ChargeState,
+    DefectSpecies,
+    DefectSystem,
+    ParabolicBands,
+    TabulatedDOS,
+    extrinsic_mu_li_from_defects,
+    fermi_dirac_half,
+    log_fermi_dirac_half,
+)
 from ssbands.errors import ConvergenceError, InputError
 
 
@@ -20,7 +28,8 @@ def kt(T):
 
 # ---- Fermi-Dirac integral --------------------------------------------------------------------
 
-@pytest.mark.parametrize("eta", [-200.0, -40.0, -5.0, -1.0, -0.5, 0.0, 0.7, 3.0, 10.0, 24.0, 33.0, 40.0, 41.0, 60.0, 200.0])
+@pytest.mark.parametrize("eta", [-200.0, -40.0, -5.0, -1.0, -0.5, 0.0, 0.7, 3.0, 10.0, 24.0, 33.0, 40.0, 41.0, 60.0,
+                                 200.0])
 def test_fermi_dirac_half_against_mpmath(eta):
     ref = float(mpmath.re(-mpmath.polylog(1.5, -mpmath.exp(eta))))
     rtol = 1e-12 if eta <= 40 else 1e-10
@@ -109,7 +118,10 @@ def test_brouwer_slopes_ionic_compensation():
     s = DefectSystem.from_yaml("examples/defects/li_electrolyte_toy.yaml")
     mu = np.array([-2.0, -1.9])
     sc = s.scan("Li", mu)
-    d = lambda y: np.diff(np.log(y))[0] / np.diff(mu)[0]
+
+    def d(y):
+        return np.diff(np.log(y))[0] / np.diff(mu)[0]
+
     k = kt(300.0)
     assert np.diff(sc.fermi_level_eV)[0] / 0.1 == pytest.approx(1.0, abs=1e-9)
     assert d(sc.electrons_cm3) * k == pytest.approx(1.0, abs=1e-7)
@@ -127,7 +139,10 @@ def test_brouwer_slopes_electronic_compensation():
     s = DefectSystem(sp, ParabolicBands(1.0, 1.0, 1.0))
     mu = np.array([-0.1, 0.0])
     sc = s.scan("Li", mu)
-    d = lambda y: np.diff(np.log(y))[0] / np.diff(mu)[0]
+
+    def d(y):
+        return np.diff(np.log(y))[0] / np.diff(mu)[0]
+
     k = kt(300.0)
     assert abs(np.diff(sc.fermi_level_eV)[0]) < 1e-9
     assert d(sc.concentration("V_Li")) * k == pytest.approx(-1.0, abs=1e-7)

@@ -26,7 +26,7 @@ def systems(draw):
     for i in range(n):
         n_sites = draw(st.floats(1e18, 1e23))
         # a fixed total above the site density is refused when the system is built
-        frozen = draw(st.one_of(st.none(), st.floats(1e8, 1e21).map(lambda c: min(c, n_sites))))
+        frozen = draw(st.one_of(st.none(), st.floats(1e8, 1e21).map(lambda c, cap=n_sites: min(c, cap))))
         species.append(DefectSpecies(f"X{i}", draw(charge_states()), site_density_cm3=n_sites,
                                      stoichiometry={"Li": draw(st.integers(-1, 1))},
                                      fixed_concentration_cm3=frozen))

@@ -24,7 +24,7 @@ with warnings.catch_warnings():
     from py_sc_fermi.defect_system import DefectSystem as PSYS
     from py_sc_fermi.inputs import InputSet
 
-from ssbands.defects import DefectSystem
+from ssbands.defects import DefectSystem  # noqa: E402 - after the skip
 
 DATA = Path(__file__).resolve().parent / "data" / "py_sc_fermi"
 INPUT, UNITCELL, TOTDOS = DATA / "input-fermi.dat", DATA / "unitcell.dat", DATA / "totdos.dat"

@@ -7,12 +7,10 @@ import warnings
 import numpy as np
 import pytest
 
+from ssbands.cell import Stack, electrode_state, fuller2021_stack, reachable_ocv_range, solve, summary
 from ssbands.constants import kT_eV
-from ssbands.errors import SSBandsWarning
-from ssbands.cell import electrode_state, reachable_ocv_range, solve, summary
-from ssbands.errors import InputError
+from ssbands.errors import InputError, SSBandsWarning
 from ssbands.materials import load_library
-from ssbands.cell import Stack, fuller2021_stack
 
 LIB = load_library()
 OCVS = np.array([0.0, 0.5, 1.0, 2.0, 3.0, 3.35, 3.75, 4.0])
@@ -96,7 +94,8 @@ def test_delta_cpd_collector_ground_and_lixsi(fuller):
     np.testing.assert_allclose(d[:, sel], expect[:, None] * np.ones((1, sel.sum())), atol=1e-9)
     # the two parts always add up, and are what they say
     np.testing.assert_allclose(d, ds["dcpd_work_function_V"].values + ds["dcpd_potential_V"].values, atol=1e-12)
-    np.testing.assert_allclose(ds["dcpd_work_function_V"].values[:, sel], -(phi - phi[0])[:, None] * np.ones((1, sel.sum())), atol=1e-9)
+    np.testing.assert_allclose(ds["dcpd_work_function_V"].values[:, sel],
+                               -(phi - phi[0])[:, None] * np.ones((1, sel.sum())), atol=1e-9)
 
 
 def test_cpd_base_and_tip_independence():
@@ -344,4 +343,5 @@ def test_extrinsic_mu_li_from_a_defect_model(tmp_path):
     ds = solve(q, 4.0)
     np.testing.assert_allclose(ds["iface_se_mu_Li_eV"].values, ref.mu_li_eV, atol=1e-12)
     with pytest.raises(InputError, match="not both"):
-        Stack.from_dict({**base, "mu_li_se_eV": -1.0, "extrinsic_defects": {"file": str(toy), "synthesis_mu_li_eV": -1.5}})
+        Stack.from_dict({**base, "mu_li_se_eV": -1.0,
+                         "extrinsic_defects": {"file": str(toy), "synthesis_mu_li_eV": -1.5}})

@@ -7,8 +7,6 @@ import sys
 import textwrap
 from pathlib import Path
 
-import pytest
-
 REPO = Path(__file__).resolve().parent.parent
 _SPEC = importlib.util.spec_from_file_location("house_rules", REPO / "tools" / "house_rules.py")
 hr = importlib.util.module_from_spec(_SPEC)

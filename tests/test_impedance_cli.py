@@ -7,10 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from _cli import run_cli
 
 import ssbands
 from ssbands.cell import fuller2021_stack
+
+from _cli import run_cli
 
 FULLER = str(Path(__file__).resolve().parents[1] / "examples" / "stacks" / "fuller2021.toml")
 KEYS = {"frequency_Hz", "Z_real_ohm_cm2", "Z_imag_ohm_cm2", "R_dc_ohm_cm2", "R_bulk_ohm_cm2",

@@ -8,9 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from _cli import run_cli as run
 from ssbands.kpfm.io import write
 from ssbands.profile import read_profile
+
+from _cli import run_cli as run
 
 DATA = Path(__file__).resolve().parent / "data" / "kpfm"
 

@@ -15,14 +15,14 @@ import json
 import numpy as np
 import pytest
 
-from _cli import run_cli as run
-from ssbands.cell import solve
+from ssbands.cell import fuller2021_stack, solve
 from ssbands.errors import ConvergenceError, InputError
 from ssbands.kpfm.fit import FitResult, fit, model_dcpd, parse_params, plot_decomposition, plot_fit
 from ssbands.kpfm.forward import instrument_response
 from ssbands.kpfm.io import write
 from ssbands.kpfm.series import operando_series
-from ssbands.cell import fuller2021_stack
+
+from _cli import run_cli as run
 
 # ---- the truth of the round trip
 MU_SE = -1.5          # eV, extrinsic closure

@@ -6,10 +6,9 @@ import numpy as np
 import pytest
 from scipy.special import erf
 
-from ssbands.cell import solve
+from ssbands.cell import fuller2021_stack, solve
 from ssbands.errors import InputError
 from ssbands.kpfm.forward import blur, instrument_response, layer_table
-from ssbands.cell import fuller2021_stack
 
 
 def test_gaussian_step_is_an_error_function():

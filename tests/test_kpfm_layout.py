@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import ssbands.cell as eq
-from ssbands.errors import InputError
 from ssbands.cell import fuller2021_stack
+from ssbands.errors import InputError
 
 
 def test_public_names_at_their_paths():

@@ -183,7 +183,7 @@ def test_fit_grid_synthetic_and_real(tmp_path):
 
 def _series_files(tmp_path, shifts=(0, 3, -2), ocvs=(0.0, 1.0, 2.0)):
     entries = []
-    for s, ocv in zip(shifts, ocvs):
+    for s, ocv in zip(shifts, ocvs, strict=True):
         z = step_map(height=0.3, noise=0.002, shift_px=s, seed=int(ocv * 10)) - ocv * (np.arange(100) + 0.5 < 50 + s)
         p = write(tmp_path / f"scan_{ocv:.1f}V.npy", z, size_m=(1e-6, 4e-7))
         entries.append((p, ocv))

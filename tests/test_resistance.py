@@ -8,9 +8,14 @@ import pytest
 from ssbands.constants import kT_eV
 from ssbands.errors import InputError, UnknownParameterError
 from ssbands.materials.library import load_library
-from ssbands.scl.resistance import (frumkin_rct, interface_resistance, mott_schottky_ratio, scl_resistance,
-                                scl_resistance_layer)
 from ssbands.scl.approx import mott_schottky_width
+from ssbands.scl.resistance import (
+    frumkin_rct,
+    interface_resistance,
+    mott_schottky_ratio,
+    scl_resistance,
+    scl_resistance_layer,
+)
 from ssbands.scl.species import ChargedSpecies, GeneralLayer, SpeciesSet, two_defect_species
 
 LIPON = (3.957e22, 0.275, 7.3)

@@ -50,7 +50,8 @@ def test_gouy_chapman_linear_limit():
 
 def test_mott_schottky_width_values():
     w = mott_schottky_width(1.0, 1e18, 10.0, kT_correction=False)
-    assert float(w) == pytest.approx(np.sqrt(2 * 10 * 8.8541878128e-12 * 1.0 / (1.602176634e-19 * 1e24)) * 1e9, rel=1e-9)
+    assert float(w) == pytest.approx(np.sqrt(2 * 10 * 8.8541878128e-12 * 1.0 / (1.602176634e-19 * 1e24)) * 1e9,
+                                     rel=1e-9)
     assert float(mott_schottky_width(0.01, 1e18, 10.0)) == 0.0  # |phi0| < kT/e: no depletion
     # the batched closed form agrees with first_integral's structure (broadcast)
     assert np.shape(mott_schottky_width(np.ones(3), 1e18, 10.0)) == (3,)

@@ -150,7 +150,8 @@ def test_capacitance_is_derivative_of_sigma_and_small_signal_limit():
     h = 1e-6
     for p in (-1.0, -0.05, 0.3, 2.0):
         r = first_integral(p, N, Ef0, eps)
-        dsig = (first_integral(p + h, N, Ef0, eps).sigma_C_per_m2 - first_integral(p - h, N, Ef0, eps).sigma_C_per_m2) / (2 * h)
+        dsig = (first_integral(p + h, N, Ef0, eps).sigma_C_per_m2
+                - first_integral(p - h, N, Ef0, eps).sigma_C_per_m2) / (2 * h)
         assert float(r.capacitance_F_per_m2) == pytest.approx(abs(float(dsig)), rel=1e-6)
     r0 = first_integral(0.0, N, Ef0, eps)
     assert float(r0.sigma_C_per_m2) == 0.0

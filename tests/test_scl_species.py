@@ -10,8 +10,16 @@ from ssbands.constants import E_CHARGE, kT_eV
 from ssbands.errors import InputError
 from ssbands.scl import SpaceChargeLayer, first_integral
 from ssbands.scl.approx import gouy_chapman_potential, gouy_chapman_sigma, mott_schottky_width
-from ssbands.scl.species import (ChargedSpecies, Electrons, GeneralLayer, Holes, SpeciesSet, fermi_dirac_half,
-                                 first_integral_species, two_defect_species)
+from ssbands.scl.species import (
+    ChargedSpecies,
+    Electrons,
+    GeneralLayer,
+    Holes,
+    SpeciesSet,
+    fermi_dirac_half,
+    first_integral_species,
+    two_defect_species,
+)
 
 SWIFT = {
     "LLZO": (1.6216363, 3.27455e22, 0.0143907, 50.0),

@@ -94,8 +94,8 @@ def test_chunk_size_and_serial_vs_processes(synlib, reference, tmp_path):
 def test_dask_local_cluster_same_results(synlib, reference, tmp_path):
     distributed = pytest.importorskip("distributed")
     _, ref = reference
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None, protocol="tcp",
-                                  host="127.0.0.1") as cluster, distributed.Client(cluster) as client:
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None,
+                                  protocol="tcp", host="127.0.0.1") as cluster, distributed.Client(cluster) as client:
         s = run(load_library(extra=synlib), tmp_path / "d", chunk_cells=33, scheduler=client)
     assert s["executor"]["kind"] == "dask" and s["executor"]["workers"] == 2
     pd.testing.assert_frame_equal(cells(tmp_path / "d"), ref)
@@ -105,7 +105,7 @@ def test_rank_and_pareto_follow_the_documented_rules(reference):
     _, df = reference
     for _, g in df.groupby("closure"):
         cls = np.where(g.score.isna(), 2, np.where(g.feasible, 0, 1))
-        key = list(zip(cls, g.score.fillna(np.inf)))
+        key = list(zip(cls, g.score.fillna(np.inf), strict=True))
         # competition rank: 1 + number of cells strictly better by (class, score)
         srt = sorted(key)
         import bisect

@@ -8,15 +8,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ssbands.cell import Stack, solve, summary
 from ssbands.cli import main
-from ssbands.cell import solve, summary
 from ssbands.materials import load_library
-from ssbands.scl.resistance import interface_resistance
 from ssbands.scl import first_integral
 from ssbands.scl.interlayer import phi0_from_library
+from ssbands.scl.resistance import interface_resistance
 from ssbands.screening import screen, select_materials
 from ssbands.screening.synth import write_synthetic_library
-from ssbands.cell import Stack
 
 COMPUTABLE_SE = {"LLZO", "LiPON", "LiF", "Li2CO3", "Li2O(111)", "Li2O(110)"}
 
@@ -61,8 +60,8 @@ def test_random_sample_equals_scl_functions(builtin_screen):
 def test_rows_equal_scl_cli(builtin_screen, capsys):
     _, _, df = builtin_screen
     r = df[(df.electrode == "LixCoO2") & (df.electrolyte == "LiPON") & (df.state == "charged")].iloc[0]
-    main(["scl", "--electrolyte", "LiPON", "--electrode", "LixCoO2", "--potential", repr(float(r.electrode_potential_V)),
-          "--json"])
+    main(["scl", "--electrolyte", "LiPON", "--electrode", "LixCoO2",
+          "--potential", repr(float(r.electrode_potential_V)), "--json"])
     out = json.loads(capsys.readouterr().out)
     assert r.phi0_V == pytest.approx(out["phi0_V"], abs=1e-13)
     for k in ("sigma_e_per_nm2", "capacitance_uF_per_cm2", "saturated_width_A", "debye_length_A", "R_scl_ohm_cm2",
@@ -144,7 +143,8 @@ def test_default_selection_and_synthetic_unknowns(tmp_path):
 
 def test_library_synth_cli(tmp_path, capsys):
     out = tmp_path / "lib.yaml"
-    main(["library", "synth", "--n-electrodes", "4", "--n-electrolytes", "3", "--seed", "7", "--out", str(out), "--json"])
+    main(["library", "synth", "--n-electrodes", "4", "--n-electrolytes", "3", "--seed", "7", "--out", str(out),
+          "--json"])
     info = json.loads(capsys.readouterr().out)
     assert info["n_electrodes"] == 4
     a = out.read_text()

@@ -67,17 +67,17 @@ def test_minimum_interface_closure():
     window = (0.68, 2.63)  # LiPON
     # Li metal anode (mu=0) is more Li-rich than V_red: SE sits at mu_red = -0.68;
     # a cathode at 4 V is below mu_ox: SE at mu_ox = -2.63
-    l, r, il, ir = se_mu_li_edges("minimum-interface", 0.0, -4.0, window)
-    assert (l, r) == (pytest.approx(-0.68), pytest.approx(-2.63)) and not il and not ir
+    left, right, il, ir = se_mu_li_edges("minimum-interface", 0.0, -4.0, window)
+    assert (left, right) == (pytest.approx(-0.68), pytest.approx(-2.63)) and not il and not ir
     # electrodes inside the window: the SE matches them
-    l, r, il, ir = se_mu_li_edges("minimum-interface", -1.0, -2.0, window)
-    assert (l, r) == (pytest.approx(-1.0), pytest.approx(-2.0)) and il and ir
+    left, right, il, ir = se_mu_li_edges("minimum-interface", -1.0, -2.0, window)
+    assert (left, right) == (pytest.approx(-1.0), pytest.approx(-2.0)) and il and ir
 
 
 def test_extrinsic_closure_flat_and_requires_value():
-    l, r, _, _ = se_mu_li_edges("extrinsic", np.zeros(3), np.full(3, -4.0), None, -1.2)
-    np.testing.assert_array_equal(l, -1.2)
-    np.testing.assert_array_equal(r, -1.2)
+    left, right, _, _ = se_mu_li_edges("extrinsic", np.zeros(3), np.full(3, -4.0), None, -1.2)
+    np.testing.assert_array_equal(left, -1.2)
+    np.testing.assert_array_equal(right, -1.2)
     with pytest.raises(InputError, match="mu_li_se"):
         se_mu_li_edges("extrinsic", 0.0, -4.0, None, None)
     with pytest.raises(InputError, match="closure"):

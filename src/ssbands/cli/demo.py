@@ -27,6 +27,7 @@ def demo(out_dir, as_json, fmt, library_file):
     the interface steps and ΔCPD per layer at each OCV. With --library FILE the same job runs with your
     values overriding the built-in ones.
     \f
+
     Parameters
     ----------
     out_dir : str
@@ -37,11 +38,10 @@ def demo(out_dir, as_json, fmt, library_file):
         Figure file format.
     library_file : str or None
         User library YAML file (adds or overrides materials).
-    """
+    """  # noqa: D301 - the form feed ends the help text click shows
     import numpy as np
 
-    from ..cell import solve, summary
-    from ..cell import fuller2021_stack
+    from ..cell import fuller2021_stack, solve, summary
 
     t0 = time.perf_counter()
     out = Path(out_dir)

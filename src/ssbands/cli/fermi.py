@@ -28,6 +28,7 @@ def fermi(input_file, as_json, temperature_K, mu, dos_file):
     totdos.dat next to it, defect_species) with optional ssbands keys (bands: parabolic,
     stoichiometry, chemical_potentials). The Fermi level is reported above the VBM.
     \f
+
     Parameters
     ----------
     input_file : str
@@ -40,7 +41,7 @@ def fermi(input_file, as_json, temperature_K, mu, dos_file):
         Chemical potentials, eV vs the elemental references (``--mu Li=-1.5``).
     dos_file : str or None
         DOS file (totdos.dat format) when the YAML has no inline DOS.
-    """
+    """  # noqa: D301 - the form feed ends the help text click shows
     from ..defects import DefectSystem
     from ..errors import InputError
 

@@ -35,6 +35,7 @@ def impedance(stack_file, ocv, electrodes, transport, f_min, f_max, points, i0, 
     """Impedance spectrum Z(f) of the cell in STACK_FILE (TOML) at one OCV.
 
     \f
+
     Parameters
     ----------
     stack_file : str
@@ -57,7 +58,7 @@ def impedance(stack_file, ocv, electrodes, transport, f_min, f_max, points, i0, 
         Figure and NetCDF output.
     library_file : str or None
         User library YAML file.
-    """
+    """  # noqa: D301 - the form feed ends the help text click shows
     from ..cell import Stack
     from ..impedance import impedance as spectrum_of
     from ..impedance import to_json

@@ -110,6 +110,7 @@ def info(file, as_json, fmt, convention):
     """List the channels of FILE and the potential channel chosen by title and unit.
 
     \f
+
     Parameters
     ----------
     file : str
@@ -120,7 +121,7 @@ def info(file, as_json, fmt, convention):
         Forced file format (None: from the file).
     convention : {"sample", "tip"} or None
         The instrument's sign convention when the file does not record it.
-    """
+    """  # noqa: D301 - the form feed ends the help text click shows
     from ..kpfm.io import read
 
     kf = read(file, fmt=fmt, convention=convention)
@@ -164,6 +165,7 @@ def profile(file, channel, rows, mask, level, along, pixel_size_nm, pixel_units,
     """Average a map of FILE along y into CPD(x) with its standard deviation.
 
     \f
+
     Parameters
     ----------
     file : str
@@ -192,7 +194,7 @@ def profile(file, channel, rows, mask, level, along, pixel_size_nm, pixel_units,
         Forced file format.
     convention : {"sample", "tip"} or None
         The instrument's sign convention when the file does not record it.
-    """
+    """  # noqa: D301 - the form feed ends the help text click shows
     from ..kpfm.io import read
     from ..kpfm.processing import map_to_profile, reference_to_base, region_mean
 
@@ -260,6 +262,7 @@ def spectroscopy(file, channel, plot, as_json, fmt):
     """Fit a parabola to Δf(V) at every pixel of a grid: the vertex is the local CPD.
 
     \f
+
     Parameters
     ----------
     file : str
@@ -272,7 +275,7 @@ def spectroscopy(file, channel, plot, as_json, fmt):
         Print one JSON object (CPD in V, RMS in Hz) instead of text.
     fmt : str or None
         Forced file format.
-    """
+    """  # noqa: D301 - the form feed ends the help text click shows
     import numpy as np
 
     from ..kpfm.io import read
@@ -312,6 +315,7 @@ def series(manifest, plot, out_file, force_align, as_json):
     """ΔCPD(x) per OCV from a manifest (YAML/TOML) or a folder of scans.
 
     \f
+
     Parameters
     ----------
     manifest : str
@@ -322,7 +326,7 @@ def series(manifest, plot, out_file, force_align, as_json):
         Apply implausible x shifts anyway.
     as_json : bool
         Print one JSON object (V, nm) instead of text.
-    """
+    """  # noqa: D301 - the form feed ends the help text click shows
     import numpy as np
 
     from ..kpfm.series import operando_series
@@ -382,6 +386,7 @@ def fit(source, stack_file, params, set_values, front_layer, weights, x_range, c
     """Fit the cell model in --stack to the ΔCPD(x) series in MANIFEST_OR_PROFILE (manifest, folder or .nc).
 
     \f
+
     Parameters
     ----------
     source : str
@@ -408,7 +413,7 @@ def fit(source, stack_file, params, set_values, front_layer, weights, x_range, c
         Print the result (without arrays) as one JSON object instead of text.
     library_file : str or None
         User library YAML file (adds or overrides the cell's materials).
-    """
+    """  # noqa: D301 - the form feed ends the help text click shows
     from ..cell import Stack
     from ..kpfm.fit import fit as fit_model
     from ..kpfm.fit import load_measured, parse_params

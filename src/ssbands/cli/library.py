@@ -27,6 +27,7 @@ def synth(n_electrodes, n_electrolytes, seed, unknown_fraction, out_file, overwr
     """Write a library of FICTITIOUS materials with plausible random values (for benchmarks).
 
     \f
+
     Parameters
     ----------
     n_electrodes, n_electrolytes : int
@@ -41,7 +42,7 @@ def synth(n_electrodes, n_electrolytes, seed, unknown_fraction, out_file, overwr
         Replace ``out_file`` if it exists (otherwise that is an error).
     as_json : bool
         Print ``{"file", "n_electrodes", "n_electrolytes", "seed"}`` as JSON instead of text.
-    """
+    """  # noqa: D301 - the form feed ends the help text click shows
     from pathlib import Path
 
     from ..errors import InputError

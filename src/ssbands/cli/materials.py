@@ -24,6 +24,7 @@ def materials_list(library_file, as_json, kind):
     """List materials with their kind and how many parameters are unknown.
 
     \f
+
     Parameters
     ----------
     library_file : str or None
@@ -32,7 +33,7 @@ def materials_list(library_file, as_json, kind):
         Print ``{"materials": [...]}`` instead of a table.
     kind : {"metal", "electrode", "electrolyte"} or None
         List only materials of this kind.
-    """
+    """  # noqa: D301 - the form feed ends the help text click shows
     from ..materials import field_names, load_library
 
     lib = load_library(library_file)
@@ -64,6 +65,7 @@ def materials_show(name, library_file, as_json):
     """Show every parameter of one material with its source (citations resolved).
 
     \f
+
     Parameters
     ----------
     name : str
@@ -72,7 +74,7 @@ def materials_show(name, library_file, as_json):
         User library YAML file (adds or overrides materials).
     as_json : bool
         Print the material as one JSON object instead of text.
-    """
+    """  # noqa: D301 - the form feed ends the help text click shows
     from ..materials import load_library
 
     lib = load_library(library_file)

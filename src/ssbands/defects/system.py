@@ -106,7 +106,8 @@ class DefectSystem:
                 n = s.nsites * CM3_PER_A3 / self.volume_A3
             else:
                 continue  # only fixed charge states, no site density: nothing to compare with
-            states = sum(c.fixed_concentration_cm3 for c in s.charge_states if c.is_fixed)
+            # is_fixed means fixed_concentration_cm3 is not None
+            states = sum(cast(float, c.fixed_concentration_cm3) for c in s.charge_states if c.is_fixed)
             for what, v in (("fixed_concentration", s.fixed_concentration_cm3),
                             ("the sum of its fixed charge states", states)):
                 if v is not None and v > n * (1 + 1e-12):

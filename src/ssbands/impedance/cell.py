@@ -122,12 +122,14 @@ def cell_interfaces(stack, ocv: float, *, transport: str = "local-equilibrium", 
     check_transport_limit(transport)
     se = stack.electrolyte.material
     T = stack.temperature_K
-    pars = [se.get(k, "the interface descriptors") for k in SCL_FIELDS]
+    # unpacked in SCL_FIELDS order, the positional order of the closed-form SCL functions
+    site_density, defect_energy, permittivity, alpha = [se.get(k, "the interface descriptors") for k in SCL_FIELDS]
     tr = defect_transport(se, T, carrier_split=carrier_split, diffusivities_cm2_s=diffusivities_cm2_s)
     phi0 = interface_steps(stack, ocv, library)
-    ex = excess_resistance(phi0, *pars, T, diffusivity_Li_i_cm2_s=tr.diffusivity_Li_i_cm2_s,
+    ex = excess_resistance(phi0, site_density, defect_energy, permittivity, alpha, T,
+                           diffusivity_Li_i_cm2_s=tr.diffusivity_Li_i_cm2_s,
                            diffusivity_V_Li_cm2_s=tr.diffusivity_V_Li_cm2_s, transport=transport)
-    cs = first_integral(phi0, *pars, T).capacitance_uF_per_cm2
+    cs = first_integral(phi0, site_density, defect_energy, permittivity, alpha, T).capacitance_uF_per_cm2
     names = [ly.name for ly in stack.layers]
     ia, ie, ic = (stack.index(r) for r in ("anode", "electrolyte", "cathode"))
     L = stack.electrolyte.thickness_nm
@@ -136,7 +138,8 @@ def cell_interfaces(stack, ocv: float, *, transport: str = "local-equilibrium", 
     pairs = zip((names[ia], names[ie]), (names[ie], names[ic]), _kinetics_pair(kinetics), strict=True)
     for j, (left, right, kin) in enumerate(pairs):
         k = dict(kin or {})
-        ct = charge_transfer(phi0[j], *pars, T, i0_A_cm2=k.get("i0_A_cm2"), alpha_t=k.get("alpha_t"),
+        ct = charge_transfer(phi0[j], site_density, defect_energy, permittivity, alpha, T,
+                             i0_A_cm2=k.get("i0_A_cm2"), alpha_t=k.get("alpha_t"),
                              reaction_plane_nm=k.get("reaction_plane_nm", 0.0), species=k.get("species", "Li_i+"))
         a = (ex["excess_Li_i_ohm_cm2"][j], ex["excess_V_Li_ohm_cm2"][j])
         ind = independent_resistance(L, sig, a) - L * 1e-7 / (sig[0] + sig[1])

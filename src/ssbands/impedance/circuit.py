@@ -17,6 +17,7 @@ cov = s²(JᵀJ)⁻¹ with s² the residual variance, and are relative (σ_p/p) 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 
@@ -48,9 +49,11 @@ class Element:
         """(parameter name, initial value) of this element's free parameters."""
         out = []
         if self.kind in ("RC", "R"):
-            out.append((f"R_{self.name}", float(self.R_ohm_cm2)))
+            # an R or RC element carries its resistance (None raises TypeError in float(), cast or not)
+            out.append((f"R_{self.name}", float(cast(float, self.R_ohm_cm2))))
         if self.kind in ("RC", "C"):
-            out.append((f"C_{self.name}", float(self.C_F_cm2)))
+            # a C or RC element carries its capacitance (None raises TypeError in float(), cast or not)
+            out.append((f"C_{self.name}", float(cast(float, self.C_F_cm2))))
         return out
 
 

@@ -120,6 +120,6 @@ def homogeneous_blocking(omega, thickness_m, conductivities_S_m, capacitances_F_
         rhs += [1.0, 0.0]
         a = np.linalg.solve(np.array(rows), np.array(rhs, complex))
         dphi0 = np.sum(a * Y0[2 * m + 1])
-        I = -1j * w * eps * dphi0  # displacement current at the blocking wall
-        out.append(1.0 / I * 1e4)
+        current = -1j * w * eps * dphi0  # displacement current at the blocking wall
+        out.append(1.0 / current * 1e4)
     return np.array(out)

@@ -13,6 +13,7 @@ choice, 0.85) with residuals within ten times the target; the best fit found is 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -119,6 +120,7 @@ def lin_kk(frequency_Hz, Z, *, M: int | None = None, capacitance: bool | str = "
             mx = float(max(np.abs(rr).max(), np.abs(ri).max()))
             if best is None or mx < best.max_residual:
                 best = LinKKResult(m, float(mu), rr, ri, mx, Zf, tau, R)
-        if M is None and (best.max_residual < target or best.mu < mu_criterion and best.max_residual < 10 * target):
+        done = cast(LinKKResult, best)  # trials and caps are never empty: the first fit has set best
+        if M is None and (done.max_residual < target or done.mu < mu_criterion and done.max_residual < 10 * target):
             break
-    return best
+    return cast(LinKKResult, best)  # trials and caps are never empty: the first fit has set best

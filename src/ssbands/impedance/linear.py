@@ -33,6 +33,7 @@ Each frequency is one complex banded LU solve (LAPACK ``zgbsv``; rows scaled to 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 from scipy.linalg import get_lapack_funcs
@@ -90,8 +91,10 @@ def _is_band(s) -> bool:
 
 
 def rail_names(regions, transport: str) -> list[str]:
-    """The carrier rails of a stack: one per species (``independent``) or one merged ionic rail plus one
-    per electronic species (``local-equilibrium``).
+    """The carrier rails of a stack.
+
+    One rail per species (``independent``) or one merged ionic rail plus one per electronic species
+    (``local-equilibrium``).
 
     Parameters
     ----------
@@ -121,7 +124,7 @@ def _rail_of(s, transport):
 
 
 def _species_arrays(s, psi, T):
-    """c (m⁻³), C = −z e dc/dψ (F/m³) of one species at potentials ψ (V)."""
+    """Concentration c (m⁻³) and capacitance density C = −z e dc/dψ (F/m³) of one species at potentials ψ (V)."""
     c, dc = s.concentration(psi, T, derivative=True)
     return np.asarray(c, float) * PER_CM3, -s.charge * E_CHARGE * np.asarray(dc, float) * PER_CM3
 
@@ -160,10 +163,12 @@ class PNPNetwork:
 
     @property
     def n(self) -> int:
+        """Number of mesh nodes."""
         return self.x_m.size
 
     @property
     def block(self) -> int:
+        """Unknowns per node: the potential φ and one quasi-potential per rail."""
         return 1 + len(self.rails)
 
     def conducting(self) -> np.ndarray:
@@ -201,7 +206,8 @@ class PNPNetwork:
     def _boundary(self, rows, cols, va, vm):
         """Apply the electrode conditions: identity rows for fixed unknowns, G_ct for Faradaic rails.
 
-        Returns the modified triplets and (fixed unknown index → electrode side) and BV (index, G, side)."""
+        Returns the modified triplets and (fixed unknown index → electrode side) and BV (index, G, side).
+        """
         n, b = self.n, self.block
         fixed = {0: "left", (n - 1) * b: "right"}
         bv = []
@@ -346,7 +352,7 @@ class PNPNetwork:
         rhs0 = self._rhs(sysm, V)
         A, M, ra, rm, abr = sysm["A"], sysm["M"], sysm["rowmax_A"], sysm["rowmax_M"], sysm["ab_row"]
         Z = np.empty(om.size, complex)
-        sols = [] if return_solution else None
+        sols: list[np.ndarray] | None = [] if return_solution else None
         for k, w in enumerate(om):
             scale = 1.0 / (ra + w * rm)
             ab = (A + (1j * w) * M) * scale[abr]
@@ -357,7 +363,7 @@ class PNPNetwork:
                                  "at omega = 0 blocking electrodes carry no current")
             u = x[:, 0]
             Z[k] = 1.0 / self.terminal_current(u, w, V)
-            if return_solution:
+            if sols is not None:  # sols is a list exactly when return_solution
                 sols.append(u)
         return (Z, np.array(sols)) if return_solution else Z
 
@@ -478,7 +484,7 @@ def _exchange(acc, reg, rails, e, h, kappa, n):
 def _bc_map(bc: ElectrodeBC, rails, regions, transport):
     """{rail: "fixed" | "free" | G_ct (S/m²)} at one electrode."""
     band = {s.name for reg in regions for s in reg.species.species if _is_band(s)}
-    out = {}
+    out: dict[str, str | float] = {}
     target = None
     if bc.kind == "butler-volmer":
         target = IONS if transport == "local-equilibrium" and bc.species not in band else bc.species
@@ -489,7 +495,8 @@ def _bc_map(bc: ElectrodeBC, rails, regions, transport):
         if name in band or bc.kind == "reversible":
             out[name] = "fixed"
         elif name == target:
-            out[name] = 1e4 / bc.R_ct_ohm_cm2  # S/m²
+            # target is set only for butler-volmer, whose __post_init__ requires R_ct_ohm_cm2 > 0
+            out[name] = 1e4 / cast(float, bc.R_ct_ohm_cm2)  # S/m²
         else:
             out[name] = "free"
     return out

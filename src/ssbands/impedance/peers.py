@@ -118,9 +118,12 @@ def _equations(ds, dev, reg, rails, kt):
 
 
 def _contact(ds, dev, side, rails, kinds, node_name, phi_dc):
-    """Contact equations of one electrode: φ = V (a circuit node on the left, ground on the right) and
-    the rails per condition; the rails' quasi-potentials are 0 at equilibrium while φ = ``phi_dc``, so
-    a fixed rail follows the electrode's deviation V − φ_dc."""
+    """Contact equations of one electrode.
+
+    φ = V (a circuit node on the left, ground on the right) and the rails per condition; the rails'
+    quasi-potentials are 0 at equilibrium while φ = ``phi_dc``, so a fixed rail follows the electrode's
+    deviation V − φ_dc.
+    """
     left = side == "left"
     pot = f"phi - {node_name}" if left else f"phi - {phi_dc!r}"
     ds.contact_node_model(device=dev, contact=side, name=f"{side}_phi", equation=pot)
@@ -238,8 +241,8 @@ def _solve(ds, dev, mesh, f, solution, t0):
     Z = np.empty(f.size, complex)
     for k, fr in enumerate(f):
         ds.solve(type="ac", frequency=float(fr))
-        I = (ds.get_circuit_node_value(solution="ssac_real", node="V1.I")
-             + 1j * ds.get_circuit_node_value(solution="ssac_imag", node="V1.I"))
-        Z[k] = -1.0 / I
+        current = (ds.get_circuit_node_value(solution="ssac_real", node="V1.I")
+                   + 1j * ds.get_circuit_node_value(solution="ssac_imag", node="V1.I"))
+        Z[k] = -1.0 / current
     t3 = time.perf_counter()
     return {"Z_ohm_cm2": Z, "phi_dc_V": phi, "setup_s": t1 - t0, "dc_s": t2 - t1, "ac_s": t3 - t2}

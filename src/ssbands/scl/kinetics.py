@@ -103,7 +103,7 @@ def butler_volmer_current(overpotential_V, i0_app_A_cm2, alpha_t, temperature_K=
 
 
 def _reaction_plane(phi0, N, E, eps, al, T, x2_nm):
-    """f = e(φ∞ − φ)/kT at the reaction plane for a batch of steps (closed form at x₂ = 0)."""
+    """Reduced potential f = e(φ∞ − φ)/kT at the reaction plane for a batch of steps (closed form at x₂ = 0)."""
     _, f0, *_ = dimensionless(phi0, N, E, eps, al, T)
     if x2_nm == 0:
         return f0

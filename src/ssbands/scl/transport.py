@@ -254,7 +254,8 @@ def defect_transport(material, temperature_K: float = 300.0, *, carrier_split: f
 def _nodes(af0, f_end, n1=60, n2=64):
     """Quadrature nodes in |f| from f_end to |f0| (batched): ln-spaced below 4, linear above.
 
-    Returns (f_nodes, df_weights) of shape (batch, nodes)."""
+    Returns (f_nodes, df_weights) of shape (batch, nodes).
+    """
     af0 = np.asarray(af0, float)[..., None]
     hi = np.log(np.maximum(np.minimum(af0, 4.0), f_end))
     e1 = np.log(f_end) + (hi - np.log(f_end)) * np.linspace(0.0, 1.0, n1 + 1)
@@ -394,12 +395,12 @@ def excess_resistance_layer(layer, diffusivities_cm2_s=None, transport: str = "l
     """
     check_transport_limit(transport)
     sp = layer.species
-    ds = list(diffusivities_cm2_s) if diffusivities_cm2_s is not None else \
+    given = list(diffusivities_cm2_s) if diffusivities_cm2_s is not None else \
         [getattr(s, "diffusivity_cm2_s", None) for s in sp.species]
-    if len(ds) != len(sp.species):
+    if len(given) != len(sp.species):
         raise InputError("give one diffusivity per species")
     ds = [float(d) if (d is not None and getattr(s, "mobile", True)) else 0.0
-          for d, s in zip(ds, sp.species, strict=True)]
+          for d, s in zip(given, sp.species, strict=True)]
     if not any(d > 0 for d in ds):
         raise InputError("the excess resistance needs a diffusivity > 0 for at least one mobile species")
     psi, w, _ = layer.quadrature(end_fraction)

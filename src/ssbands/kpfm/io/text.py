@@ -152,7 +152,7 @@ def _unit_and_title(path: Path, header: dict[str, str], title: str | None, unit:
     return title, unit, src, notes
 
 
-def _finish(path, fmt, data, header, title, unit, src, notes, size, size_notes=()):
+def _finish(path, fmt, data, header, title, unit, src, notes, size, size_notes=()) -> KPFMFile:
     sx, sy, px = size
     ny, nx = data.shape
     for n, s_, ax in ((nx, sx, "x"), (ny, sy, "y")):
@@ -173,8 +173,7 @@ def _finish(path, fmt, data, header, title, unit, src, notes, size, size_notes=(
     meta: dict = {}
     notes = notes + list(size_notes)
     if size_m is None:
-        why = "; ".join(size_notes) if size_notes else "the file gives no physical size"
-        meta["size_note"] = why
+        meta["size_note"] = "; ".join(size_notes) if size_notes else "the file gives no physical size"
         notes.append("no physical size (pixel units only): pass pixel_size_nm=VALUE or pixel_units=True to "
                      "make a profile")
     ch = make_channel(title, unit, data, size_m, unit_source=src, metadata=meta)
