@@ -6,8 +6,8 @@ interlayer design and the N×M screen — calls this module, so the formula live
 Physics (energies in eV, potentials in V, e = 1)
 ------------------------------------------------
 * The electrolyte's bulk vacuum level is tied to the Li⁺ electrochemical potential μ̄_Li⁺ by its
-  ionic work function (Fuller et al., *ACS Appl. Energy Mater.* 2020, doi:10.1021/acsaem.0c01008;
-  Swift, Holder & Qi, *J. Phys. Chem. C* 2021, doi:10.1021/acs.jpcc.0c09942):
+  ionic work function (Swift & Qi, *Phys. Rev. Lett.* 122, 167701 (2019); Swift, Swift & Qi,
+  *Nat. Comput. Sci.* 1, 212 (2021)):
   ``E_vac,SE = Φ_Li − μ̄_Li⁺ − φ0^Li``, where φ0^Li is the step of the electrolyte against Li metal.
 * An electron conductor M at potential U vs Li/Li⁺ has ``E_F = −U − μ̄_Li⁺`` and ``E_vac = E_F + Φ_M``.
 * The vacuum level is continuous across the interface apart from a dipole δ, so the space-charge

@@ -8,13 +8,13 @@ Derivation in the code's terms (energies in eV from the ground's Fermi level, e 
 * Electron conductors in contact (each electrode with its current collectors and the base) share E_F;
   their vacuum level is E_vac = E_F + Φ.
 * The electrolyte bulk vacuum level is E_vac(SE) = Φ_Li − μ̄_Li⁺ − φ0^Li; each interface's space-charge
-  layer screens φ0(M|SE) (:func:`ssbands.interface.interface_step`, Fuller et al. 2020,
-  doi:10.1021/acsaem.0c01008; Swift et al. 2021, doi:10.1021/acs.jpcc.0c09942).
+  layer screens φ0(M|SE) (:func:`ssbands.interface.interface_step`; Swift & Qi, *Phys. Rev. Lett.*
+  122, 167701 (2019); Swift, Swift & Qi, *Nat. Comput. Sci.* 1, 212 (2021)).
 * Electrolyte Fermi level: E_F(SE)(x) = μ_Li,SE(x) − μ̄_Li⁺ with μ_Li,SE from the closure
   (:func:`ssbands.thermo.se_mu_li_edges`), linear across the SE.
 * KPFM: CPD = Φ_tip − E_vac (V), CPD_base = CPD − CPD(base), ΔCPD = CPD − CPD(reference state)
-  = −ΔΦ/e + ΔV with Φ = E_vac − E_F and V = −E_F everywhere (Fuller et al., *Nano Lett.* 2021 for the
-  operando measurement this reproduces).
+  = −ΔΦ/e + ΔV with Φ = E_vac − E_F and V = −E_F everywhere (Fuller et al., *ACS Energy Lett.* 6, 3944
+  (2021), doi:10.1021/acsenergylett.1c01960, for the operando measurement this reproduces).
 
 Both space-charge layers of every state are evaluated in one batched call
 (:func:`ssbands.scl.firstintegral.layer_profiles`); no Python loop runs over states.
