@@ -12,7 +12,7 @@ Everything is vectorised over numpy arrays.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -148,6 +148,10 @@ class OCVCurve:
     table_u: tuple[float, ...] = ()
     constant: float = 0.0
     nernst_from: float | None = None
+    # arrays derived from the tuples above in __post_init__ (not constructor arguments)
+    _coef: np.ndarray = field(init=False, repr=False, compare=False)
+    _tx: np.ndarray = field(init=False, repr=False, compare=False)
+    _tu: np.ndarray = field(init=False, repr=False, compare=False)
 
     @property
     def reservoir(self) -> bool:
@@ -166,9 +170,10 @@ class OCVCurve:
         """U(x) without range checks (x already inside [x_min, x_max]); ±inf at singular ends."""
         if self.kind == "constant":
             return np.full(np.shape(x), self.constant)
+        u: np.ndarray
         with np.errstate(divide="ignore", over="ignore"):
             if self.kind == "polynomial":
-                u = np.polyval(self._coef, x)
+                u = np.polyval(self._coef, np.asarray(x, float))
                 if self.singular_term:
                     u = u + self.singular_term * (1.0 / x - 1.0 / (1.0 - x))  # correct ±inf at both ends
                 return u
@@ -203,7 +208,7 @@ class OCVCurve:
             return float(self.constant), float(self.constant)
         if self.kind == "table":
             return float(np.min(self._tu)), float(np.max(self._tu))
-        u = np.polyval(self._coef, np.linspace(self.x_min, self.x_max, 4001))
+        u = np.polyval(self._coef, np.linspace(self.x_min, self.x_max, 4001).astype(float))
         return float(np.min(u)), float(np.max(u))
 
     def extrapolated(self, x) -> np.ndarray:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -123,7 +123,8 @@ class BulkModel:
         mu = np.asarray(mu_li_eV, float)
         if self.system is None:
             phi0 = np.full(mu.shape, self.phi0_li)
-            pos = (mu - self.phi_li_eV) + self.phi0_li + self.ip
+            phi0_li = cast(float, self.phi0_li)  # set whenever there is no defect model (constructor)
+            pos = (mu - self.phi_li_eV) + phi0_li + self.ip
             return BulkState(phi0, pos, np.zeros(mu.shape))
         from ..defects import electrolyte_bulk
 

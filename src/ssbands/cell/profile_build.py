@@ -79,7 +79,9 @@ def _layer_mid_index(a: CellArrays) -> np.ndarray:
 
 
 def _tables(a: CellArrays, spatial: dict, mid: np.ndarray) -> dict:
-    OL, OS, OI = ("ocv", "layer_name"), ("ocv",), ("ocv", "interface")
+    OL: tuple[str, ...] = ("ocv", "layer_name")
+    OS: tuple[str, ...] = ("ocv",)
+    OI: tuple[str, ...] = ("ocv", "interface")
     E_vac, E_F, cpd = spatial["E_vac_eV"][0], spatial["E_F_eV"][0], spatial["cpd_V"][0]
     out = {
         "layer_E_F_eV": (OL, E_F[:, mid], "eV", "Fermi level at the layer middle"),
@@ -115,7 +117,7 @@ def _tables(a: CellArrays, spatial: dict, mid: np.ndarray) -> dict:
 
 
 def _provenance(a: CellArrays, library: Library) -> dict:
-    mats = {}
+    mats: dict[str, dict] = {}
     for ly in a.stack.layers:
         mats.setdefault(ly.material.name, ly.material.provenance(library.cite))
     li = library["Li"]

@@ -198,14 +198,14 @@ def _excess_and_ct(se, phi0, T: float, L_nm: float, transport: str, kinetics) ->
 
     out: dict = {"R_exc_ohm_cm2": np.full(phi0.shape, np.nan), "R_ct_ohm_cm2": np.full(phi0.shape, np.nan),
                  "notes": []}
-    pars = [se.get(k, "the space-charge layers") for k in SCL_FIELDS]
+    N, Ef0, eps, alpha = (se.get(k, "the space-charge layers") for k in SCL_FIELDS)
     try:
         tr = defect_transport(se, T)
     except UnknownParameterError as exc:
         out["notes"].append(f"iface_R_exc_ohm_cm2 not computed: {se.name} lacks {exc.field!r} (supply it in a "
                             "user library)")
     else:
-        ex = excess_resistance(phi0, *pars, T, diffusivity_Li_i_cm2_s=tr.diffusivity_Li_i_cm2_s,
+        ex = excess_resistance(phi0, N, Ef0, eps, alpha, T, diffusivity_Li_i_cm2_s=tr.diffusivity_Li_i_cm2_s,
                                diffusivity_V_Li_cm2_s=tr.diffusivity_V_Li_cm2_s, transport=transport)
         if transport == "local-equilibrium":
             out["R_exc_ohm_cm2"] = np.asarray(ex["R_exc_local_equilibrium_ohm_cm2"], float)
@@ -222,7 +222,7 @@ def _excess_and_ct(se, phi0, T: float, L_nm: float, transport: str, kinetics) ->
                             "current density and transfer coefficient; none are published)")
     else:
         k = dict(kinetics)
-        ct = charge_transfer(phi0, *pars, T, i0_A_cm2=k.get("i0_A_cm2"), alpha_t=k.get("alpha_t"))
+        ct = charge_transfer(phi0, N, Ef0, eps, alpha, T, i0_A_cm2=k.get("i0_A_cm2"), alpha_t=k.get("alpha_t"))
         out["R_ct_ohm_cm2"] = np.asarray(ct["R_ct_ohm_cm2"], float)
     return out
 
@@ -231,7 +231,8 @@ def _scl_table(bulk: BulkModel, phi0, mu_se, T):
     """SCL scalars of both interfaces of every state, shape (2, n): closed form, or the bulk's species set."""
     se = bulk.material
     if not bulk.from_defects:
-        return first_integral(phi0.T, *(se.get(k, "the space-charge layers") for k in SCL_FIELDS), T), None
+        N, Ef0, eps, alpha = (se.get(k, "the space-charge layers") for k in SCL_FIELDS)
+        return first_integral(phi0.T, N, Ef0, eps, alpha, T), None
     layers = [[bulk.layer(mu_se[k, j], phi0[k, j]) for k in range(phi0.shape[0])] for j in range(2)]
     res = [[L.result for L in row] for row in layers]
     scl = SCLResult(**{f: np.array([[float(getattr(r, f)) for r in row] for row in res])

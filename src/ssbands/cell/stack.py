@@ -75,6 +75,7 @@ class ReadOnlyMapping(Mapping):
     """
 
     __slots__ = ("_data",)
+    _data: dict
 
     def __init__(self, data: Mapping | None = None):
         object.__setattr__(self, "_data", dict(data or {}))
@@ -351,7 +352,7 @@ class Stack:
             if not name.strip():
                 raise InputError(f"{w} ({mat.name}): name must be a non-empty text")
             layers.append(Layer(name, mat, role, float(th), lf, br, front))
-        dipoles = {}
+        dipoles: dict[tuple[str, str], float] = {}
         for i, raw in enumerate(data.get("interface", []) or [], 1):
             w = f"{source}: [[interface]] #{i}"
             if not isinstance(raw, Mapping):

@@ -39,6 +39,7 @@ def band(stack_file, ocv, closure, mu_li_se, ground, reference_ocv, reference_li
     """Band diagram of the cell in STACK_FILE (TOML) at one OCV.
 
     \f
+
     Parameters
     ----------
     stack_file : str
@@ -67,9 +68,8 @@ def band(stack_file, ocv, closure, mu_li_se, ground, reference_ocv, reference_li
         Profile to write (.nc or .csv).
     library_file : str or None
         User library YAML file (adds or overrides materials; replaces the stack file's ``library``).
-    """
-    from ..cell import solve, summary
-    from ..cell import Stack
+    """  # noqa: D301 - the form feed ends the help text click shows
+    from ..cell import Stack, solve, summary
 
     lib = user_library(library_file)
     if mu_li_se is not None:

@@ -43,6 +43,7 @@ def scl(electrolyte, electrode, potential, li_fraction, library_file, phi0, site
     """Space-charge layer of an electrolyte: charge, capacitance, widths (and resistance, depth to a target).
 
     \f
+
     Parameters
     ----------
     electrolyte, electrode : str or None
@@ -66,7 +67,7 @@ def scl(electrolyte, electrode, potential, li_fraction, library_file, phi0, site
         Defect diffusivity (cm^2/s) or bulk ionic conductivity (S/cm) for the layer's resistance.
     as_json : bool
         Print one JSON object instead of ``key value`` lines.
-    """
+    """  # noqa: D301 - the form feed ends the help text click shows
     from ..materials import load_library
     from ..scl import depth_to_target_nm, first_integral
 
@@ -181,7 +182,8 @@ def _resistance(mat, phi0, params, temperature, diffusivity, conductivity) -> di
     from ..scl.resistance import interface_resistance, scl_resistance
 
     if diffusivity is not None or conductivity is not None:
-        rr = scl_resistance(phi0, *params, temperature, diffusivity_cm2_s=diffusivity,
+        n, ef0, eps, alpha = params
+        rr = scl_resistance(phi0, n, ef0, eps, alpha, temperature, diffusivity_cm2_s=diffusivity,
                             bulk_conductivity_S_cm=None if diffusivity is not None else conductivity)
         return {k: float(rr[k]) for k in _RESISTANCE_KEYS}
     if mat is not None and (mat.has("diffusivity_cm2_s") or mat.has("ionic_conductivity_S_cm")):

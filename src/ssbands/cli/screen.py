@@ -55,6 +55,7 @@ def screen(anodes, electrolytes, cathodes, library_file, closure, mu_li_se, obje
     """Screen anode | electrolyte | cathode cells: interface steps, resistance, flags, ranking, Pareto set.
 
     \f
+
     Parameters
     ----------
     anodes, electrolytes, cathodes : list of str or None
@@ -93,7 +94,7 @@ def screen(anodes, electrolytes, cathodes, library_file, closure, mu_li_se, obje
         Skip figures and report.md; no progress bars.
     as_json : bool
         Print the summary as JSON instead of text.
-    """
+    """  # noqa: D301 - the form feed ends the help text click shows
     from ..materials import load_library
     from ..screening import screen as run_screening
 
