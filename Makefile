@@ -11,7 +11,7 @@ PIP    := $(PY) -m pip install --progress-bar on --disable-pip-version-check
 CORE   := $(VENV)/.installed-core
 FULL   := $(VENV)/.installed-full
 
-.PHONY: demo test bench install clean
+.PHONY: demo test lint bench install clean
 
 $(PY):
 	@echo "==> [setup] creating the virtual environment $(VENV)"
@@ -36,6 +36,12 @@ demo: $(CORE)
 test: $(FULL)
 	@echo "==> [test] running the test suite on 2 processes"
 	$(PY) -m pytest -n 2 -q
+
+lint: $(FULL)
+	@echo "==> [lint] ruff, mypy and the house rules (tools/house_rules.py)"
+	$(VENV)/bin/ruff check src tests benchmarks examples tools
+	$(VENV)/bin/mypy
+	$(PY) tools/house_rules.py
 
 bench: $(FULL)
 	$(PY) benchmarks/run.py
