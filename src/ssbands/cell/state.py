@@ -135,6 +135,9 @@ class LiBalance:
         Reachable OCV range (V).
     bracket : (ndarray, ndarray)
         q grid graded toward both ends and the monotone OCV on it (brackets every OCV solve).
+    bracket_range : (float, float)
+        The q interval of that grid: the electrodes' whole Li-fraction ranges (the physical
+        ``q_range`` lies inside it; a wider bracket keeps the iteration independent of the bound).
     """
 
     anode: OCVCurve
@@ -150,6 +153,7 @@ class LiBalance:
     q_range: tuple[float, float]
     ocv_range_V: tuple[float, float]
     bracket: tuple[np.ndarray, np.ndarray] | None = None
+    bracket_range: tuple[float, float] | None = None
 
     @classmethod
     def of(cls, stack: Stack) -> LiBalance:
@@ -188,7 +192,12 @@ class LiBalance:
             rng = (float(bal.ocv(np.array(lo + 1e-13 * span))), float(bal.ocv(np.array(hi - 1e-13 * span))))
         object.__setattr__(bal, "ocv_range_V", rng)
         if not bal.fixed:
-            object.__setattr__(bal, "bracket", bracket_grid(bal.ocv, lo, hi))
+            lo0 = max(na * (ca.x_min - a0) if not ca.reservoir else -np.inf,
+                      nc * (c0 - c_max) if not cc.reservoir else -np.inf)
+            hi0 = min(na * (a_max - a0) if not ca.reservoir else np.inf,
+                      nc * (c0 - cc.x_min) if not cc.reservoir else np.inf)
+            object.__setattr__(bal, "bracket", bracket_grid(bal.ocv, lo0, hi0))
+            object.__setattr__(bal, "bracket_range", (lo0, hi0))
         return bal
 
     @property
@@ -378,7 +387,7 @@ def _state_from_ocv(stack: Stack, ocv) -> ElectrodeState:
             f"stated Li contents: {rng[0]:.4f} .. {rng[1]:.4f} V ({stack.anode.material.name} anode, "
             f"{stack.cathode.material.name} cathode; capacities from thickness and Li site density; both "
             f"electrodes between 0 V vs Li/Li+ and {bal.u_max_V:.4g} V, the highest potential of their OCV data)")
-    q = np.zeros_like(v_req) if bal.fixed else monotone_root(bal.ocv, v_req, *bal.q_range, bracket=bal.bracket)
+    q = np.zeros_like(v_req) if bal.fixed else monotone_root(bal.ocv, v_req, *(bal.bracket_range or bal.q_range), bracket=bal.bracket)
     xa, xc = bal.fractions(q)
     ca, cc = bal.anode, bal.cathode
     with np.errstate(divide="ignore"):
