@@ -268,7 +268,8 @@ def _flags(electrolytes, closures, U, phi0, phi0_li, phi_li_b, mu_li_se_eV) -> d
                    float).reshape(nE, 2)
     vred, vox = win[:, 0, None, None], win[:, 1, None, None]
     dec, viol = ifc.decomposition(U, (vred, vox))
-    out = {"decomposition_code": np.broadcast_to(dec, phi0.shape), "window_violation_V": np.broadcast_to(viol, phi0.shape)}
+    out = {"decomposition_code": np.broadcast_to(dec, phi0.shape),
+           "window_violation_V": np.broadcast_to(viol, phi0.shape)}
     ip, gap = col("ionization_potential_eV"), col("band_gap_eV")
     mus, poss, injs = [], [], []
     for c in closures:
