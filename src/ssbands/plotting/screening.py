@@ -106,7 +106,7 @@ def _draw(ax, fig, mat: np.ndarray, cbar: str, diverging: bool, symlog: bool, fl
     vmax = float(np.nanmax(np.abs(np.where(finite, mat, np.nan)))) if finite.any() else 1.0
     vmax = vmax if vmax > 0 else 1.0
     if flat:
-        ax.imshow(np.where(finite, 0.0, np.nan), cmap="Greys", vmin=-4.0, vmax=4.0, aspect="auto")
+        ax.imshow(np.where(finite, 1.0, np.nan), cmap="Greys", vmin=0.0, vmax=8.0, aspect="auto")  # light grey
         return vmax
     if symlog:
         small = np.abs(mat[finite & (mat != 0)])

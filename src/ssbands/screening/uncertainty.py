@@ -19,6 +19,7 @@ the table exactly. Memory is samples × cells × 8 bytes (capped at ``max_values
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -145,7 +146,8 @@ def _sample_scores(sel: Selection, closures: tuple, obj: Objective, shifts: dict
 def _score_statistics(scores: np.ndarray):
     """Per-cell mean, standard deviation and 5/50/95 % quantiles over the samples (NaN-aware)."""
     n_cells = scores.shape[1]
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # cells whose score is NaN in every sample stay NaN
         qs = np.nanpercentile(scores, [5, 50, 95], axis=0) if np.any(~np.isnan(scores)) else \
             np.full((3, n_cells), np.nan)
         mean = np.nanmean(scores, axis=0) if np.any(~np.isnan(scores)) else np.full(n_cells, np.nan)
