@@ -77,8 +77,9 @@ KINETICS_KEYS = ("i0_A_cm2", "alpha_t")
 #: value, the semi-infinite limit Σ_k t_k² a_k, holds (:func:`ssbands.scl.transport.excess_resistance`).
 EXCESS_COLUMNS = ("R_exc_ohm_cm2", "R_exc_local_equilibrium_ohm_cm2", "R_exc_independent_ohm_cm2",
                   "asymptotic_length_nm")
-#: Interfaces per call of the excess-resistance quadrature (bounds its memory: ~1200 nodes each).
-_EXC_BLOCK = 4096
+#: Interfaces per call of the excess-resistance quadrature (~1200 nodes each): bounds its memory to ~30 MB and
+#: keeps the temporaries in cache (256 runs about 4x faster than 4096).
+_EXC_BLOCK = 256
 
 
 # ------------------------------------------------------------------------------------------------
