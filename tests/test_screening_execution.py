@@ -115,8 +115,13 @@ def test_rank_and_pareto_follow_the_documented_rules(reference):
         x, y = g.R_total_ohm_cm2.to_numpy(), g.window_violation_V.to_numpy()
         ok = ~(np.isnan(x) | np.isnan(y))
         brute = np.zeros(len(g), bool)
+
+        def better(a, b):  # a below b beyond the relative tie tolerance 1e-9 (documented rule)
+            return b - a > 1e-9 * np.maximum(np.abs(a), np.abs(b))
+
         for i in np.flatnonzero(ok):
-            dom = ok & (x <= x[i]) & (y <= y[i]) & ((x < x[i]) | (y < y[i]))
+            dom = (ok & ~better(x[i], x) & ~better(y[i], y)
+                   & (better(x, x[i]) | better(y, y[i])))
             brute[i] = not dom.any()
         assert np.array_equal(g.pareto.to_numpy(), brute) and brute.any()
 

@@ -25,13 +25,20 @@ _NAMES = CommaList(empty_error="a material list must name at least one material 
 @click.option("--mu-li-se", "mu_li_se", type=FINITE_FLOAT, default=None,
               help="SE bulk mu_Li (eV vs Li metal) for the extrinsic closure")
 @click.option("--objective", default="max-abs-phi0", show_default=True,
-              help="METRIC[+CONSTRAINT...]: metrics max-abs-phi0, sum-abs-phi0, total-resistance, window-violation "
-                   "or a cell column; constraints stable, no-injection, known-flags, positive-ocv")
+              help="METRIC[+CONSTRAINT...]: metrics max-abs-phi0, sum-abs-phi0, interface-resistance, "
+                   "total-resistance, window-violation or a cell column; constraints stable, no-injection, "
+                   "known-flags, positive-ocv")
 @click.option("--pareto", type=CommaList(keep_empty=True), default="R_total_ohm_cm2,window_violation_V",
               show_default=True, help="two cell columns (both minimised) for the Pareto set")
 @click.option("--states", "n_states", type=click.IntRange(1, 1000), default=2, show_default=True,
               help="electrode states from discharged to charged (2: the two ends)")
 @click.option("--temperature", type=FINITE_FLOAT, default=300.0, show_default=True, help="temperature, K")
+@click.option("--transport", type=click.Choice(["local-equilibrium", "independent"]), default="local-equilibrium",
+              show_default=True, help="transport limit of the interfaces' excess resistance R_exc")
+@click.option("--i0", "i0", type=FINITE_FLOAT, default=None,
+              help="exchange current density of every interface, A/cm2 (for R_ct; with --alpha-t)")
+@click.option("--alpha-t", "alpha_t", type=FINITE_FLOAT, default=None,
+              help="charge-transfer coefficient of every interface (for R_ct; with --i0)")
 @out_dir_option("ssbands-screen")
 @click.option("--resume", is_flag=True, help="finish an interrupted run in --out (finished chunks are kept)")
 @click.option("--overwrite", is_flag=True, help="replace a screen already in --out")
@@ -50,8 +57,8 @@ _NAMES = CommaList(empty_error="a material list must name at least one material 
 @click.option("--quiet", is_flag=True, help="no progress bars")
 @json_option("print the summary as JSON")
 def screen(anodes, electrolytes, cathodes, library_file, closure, mu_li_se, objective, pareto, n_states, temperature,
-           out_dir, resume, overwrite, workers, scheduler, jobs, chunk_cells, mc_samples, mc_seed, spreads, top_k,
-           top_n, no_figures, quiet, as_json):
+           transport, i0, alpha_t, out_dir, resume, overwrite, workers, scheduler, jobs, chunk_cells, mc_samples,
+           mc_seed, spreads, top_k, top_n, no_figures, quiet, as_json):
     """Screen anode | electrolyte | cathode cells: interface steps, resistance, flags, ranking, Pareto set.
 
     \f
@@ -74,6 +81,10 @@ def screen(anodes, electrolytes, cathodes, library_file, closure, mu_li_se, obje
         Electrode states from discharged to charged.
     temperature : float
         Temperature, K.
+    transport : str
+        Transport limit of R_exc (``local-equilibrium`` or ``independent``).
+    i0, alpha_t : float or None
+        Exchange current density (A/cm²) and transfer coefficient of every interface (R_ct; both or none).
     out_dir : str
         Output folder.
     resume, overwrite : bool
@@ -101,6 +112,8 @@ def screen(anodes, electrolytes, cathodes, library_file, closure, mu_li_se, obje
     if mu_li_se is not None and "extrinsic" not in closure:
         raise InputError(f"--mu-li-se applies to the extrinsic closure only; --closure is {','.join(closure)} "
                          "(add extrinsic: --closure minimum-interface,extrinsic)")
+    if (i0 is None) != (alpha_t is None):
+        raise click.UsageError("--i0 and --alpha-t go together")
     lib = load_library(library_file)
     try:
         summary = run_screening(lib, out_dir, anodes=anodes, electrolytes=electrolytes, cathodes=cathodes,
@@ -108,7 +121,8 @@ def screen(anodes, electrolytes, cathodes, library_file, closure, mu_li_se, obje
                                 n_states=n_states, objective=objective, pareto=tuple(pareto), chunk_cells=chunk_cells,
                                 resume=resume, overwrite=overwrite, jobs=jobs, workers=workers, scheduler=scheduler,
                                 quiet=quiet, figures=not no_figures, top_n=top_n, mc_samples=mc_samples,
-                                mc_seed=mc_seed, spreads=list(spreads), top_k=top_k)
+                                mc_seed=mc_seed, spreads=list(spreads), top_k=top_k, transport=transport,
+                                kinetics=None if i0 is None else {"i0_A_cm2": i0, "alpha_t": alpha_t})
     except KeyboardInterrupt:
         click.echo(f"ssbands screen: interrupted; finished chunks are kept in {out_dir} - rerun with --resume to "
                    "complete", err=True)

@@ -1,6 +1,8 @@
 """Figures of a screen: interface heatmaps, the Pareto set, Monte Carlo score ranges.
 
-* :func:`heatmap` — interface steps φ0 (or log10 R_SCL·A) as electrodes (at each state) × electrolytes;
+* :func:`heatmap` — an interface quantity (φ0, R_exc·A, log10 R_ct·A) as electrodes (at each state) ×
+  electrolytes; a map whose values are equal within :data:`FLAT_RTOL` / :data:`FLAT_ATOL`
+  (:func:`value_range`) is drawn without a colour scale and says that it is flat;
 * :func:`pareto_plot` — a bounded sample of cells in the two Pareto columns, the Pareto set highlighted;
 * :func:`uncertainty_plot` — score distributions (5–95 % and median) of the best cells, with P(top k).
 
@@ -16,7 +18,59 @@ import numpy as np
 
 from ._core import pyplot, save_figure
 
-__all__ = ["heatmap", "pareto_plot", "uncertainty_plot"]
+__all__ = ["heatmap", "pareto_plot", "uncertainty_plot", "value_range", "flat_note", "FLAT_RTOL", "FLAT_ATOL"]
+
+#: A map is flat when its values span less than this fraction of their largest magnitude …
+FLAT_RTOL = 1e-6
+#: … or less than this in absolute terms (in the unit of the map).
+FLAT_ATOL = 1e-12
+
+
+def value_range(values) -> dict:
+    """Range of the finite values of a map and whether it is flat within tolerance.
+
+    Parameters
+    ----------
+    values : array_like
+        The values (NaN and ±inf are left out), in any unit.
+
+    Returns
+    -------
+    dict
+        ``n`` (finite values), ``min``, ``max``, ``span`` (max − min, same unit), ``relative_span``
+        (span / max(|min|, |max|); 0 for an all-zero map) and ``flat``: span < :data:`FLAT_ATOL` or
+        relative span < :data:`FLAT_RTOL`. ``min`` … ``relative_span`` are None and ``flat`` False when
+        no value is finite.
+    """
+    v = np.asarray(values, float)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return {"n": 0, "min": None, "max": None, "span": None, "relative_span": None, "flat": False}
+    lo, hi = float(v.min()), float(v.max())
+    span, scale = hi - lo, max(abs(lo), abs(hi))
+    rel = span / scale if scale > 0 else 0.0
+    return {"n": int(v.size), "min": lo, "max": hi, "span": span, "relative_span": rel,
+            "flat": bool(span < FLAT_ATOL or rel < FLAT_RTOL)}
+
+
+def flat_note(rng: dict, quantity: str = "") -> str:
+    """One line saying that a map is flat: its value and how little it varies.
+
+    Parameters
+    ----------
+    rng : dict
+        From :func:`value_range` (flat).
+    quantity : str
+        What the values are, with the unit (e.g. ``"R_exc·A (Ω cm²)"``).
+
+    Returns
+    -------
+    str
+    """
+    what = f" of {quantity}" if quantity else ""
+    return (f"Flat within tolerance: every known value{what} is {rng['min']:.6g} (span {rng['span']:.3g}, relative "
+            f"span {rng['relative_span']:.3g}; flat means relative < {FLAT_RTOL:g} or absolute < {FLAT_ATOL:g}), so "
+            "no colour scale is shown.")
 
 
 def _row_labels(selection) -> list[str]:
@@ -27,18 +81,52 @@ def _row_labels(selection) -> list[str]:
     return rows
 
 
+def _cell_text(v: float) -> str:
+    """A cell's value in a few characters (n/a when unknown)."""
+    if not np.isfinite(v):
+        return "n/a" if np.isnan(v) else ("inf" if v > 0 else "-inf")
+    return f"{v:.2f}" if v == 0 or 0.01 <= abs(v) < 1000 else f"{v:.1e}"
+
+
 def _annotate(ax, mat: np.ndarray, vmax: float, diverging: bool) -> None:
     n_rows, n_cols = mat.shape
     for i in range(n_rows):
         for j in range(n_cols):
             v = mat[i, j]
             dark = np.isfinite(v) and (abs(v) > 0.6 * vmax if diverging else False)
-            ax.text(j, i, "n/a" if not np.isfinite(v) else f"{v:.2f}", ha="center", va="center", fontsize=6,
+            ax.text(j, i, _cell_text(v), ha="center", va="center", fontsize=6,
                     color="white" if dark else "black")
 
 
-def heatmap(values: np.ndarray, selection, path, *, title: str, cbar: str, diverging: bool = True) -> Path:
+def _draw(ax, fig, mat: np.ndarray, cbar: str, diverging: bool, symlog: bool, flat: bool) -> float:
+    """Draw the matrix (flat: one neutral colour, no colour bar) and return the colour-scale magnitude."""
+    from matplotlib.colors import SymLogNorm
+
+    finite = np.isfinite(mat)
+    vmax = float(np.nanmax(np.abs(np.where(finite, mat, np.nan)))) if finite.any() else 1.0
+    vmax = vmax if vmax > 0 else 1.0
+    if flat:
+        ax.imshow(np.where(finite, 1.0, np.nan), cmap="Greys", vmin=0.0, vmax=8.0, aspect="auto")  # light grey
+        return vmax
+    if symlog:
+        small = np.abs(mat[finite & (mat != 0)])
+        lin = max(float(np.percentile(small, 10)) if small.size else vmax, vmax * 1e-12)
+        im = ax.imshow(mat, cmap="RdBu_r", norm=SymLogNorm(lin, vmin=-vmax, vmax=vmax), aspect="auto")
+    elif diverging:
+        im = ax.imshow(mat, cmap="RdBu_r", vmin=-vmax, vmax=vmax, aspect="auto")
+    else:
+        im = ax.imshow(mat, cmap="viridis", aspect="auto")
+    fig.colorbar(im, ax=ax, label=cbar)
+    return vmax
+
+
+def heatmap(values: np.ndarray, selection, path, *, title: str, cbar: str, diverging: bool = True,
+            symlog: bool = False, flat_values: np.ndarray | None = None, flat_label: str | None = None) -> Path:
     """Heatmap of an (E, M, K) interface array: rows electrode/state, columns electrolyte.
+
+    A map whose values are equal within tolerance (:func:`value_range`) is drawn in one neutral colour
+    with the values written in the cells and a note on the figure, not with a colour scale that would
+    magnify rounding noise.
 
     Parameters
     ----------
@@ -52,6 +140,12 @@ def heatmap(values: np.ndarray, selection, path, *, title: str, cbar: str, diver
         Title and colour-bar label (with the unit).
     diverging : bool
         Symmetric red–blue scale around 0 (for signed steps); otherwise viridis.
+    symlog : bool
+        Symmetric logarithmic red–blue scale (signed values over decades, e.g. R_exc·A).
+    flat_values : ndarray, optional
+        The quantity whose flatness decides (default ``values``; e.g. R when ``values`` is log10 R).
+    flat_label : str, optional
+        The quantity with its unit, for the note of a flat map (default ``cbar``).
 
     Returns
     -------
@@ -62,23 +156,24 @@ def heatmap(values: np.ndarray, selection, path, *, title: str, cbar: str, diver
     E, M, K = values.shape
     mat = values.transpose(1, 2, 0).reshape(M * K, E)
     fig, ax = plt.subplots(figsize=(min(4.5 + 0.7 * E, 18), min(2.4 + 0.32 * M * K, 18)))
-    vmax = 1.0
-    if diverging:
-        vmax = float(np.nanmax(np.abs(mat))) if np.isfinite(mat).any() else 1.0
-        im = ax.imshow(mat, cmap="RdBu_r", vmin=-vmax, vmax=vmax, aspect="auto")
-    else:
-        im = ax.imshow(mat, cmap="viridis", aspect="auto")
-    fig.colorbar(im, ax=ax, label=cbar)
+    rng = value_range(values if flat_values is None else flat_values)
+    flat = rng["flat"]
+    vmax = _draw(ax, fig, mat, cbar, diverging, symlog, flat)
     if E <= 40 and M * K <= 60:
         ax.set_xticks(range(E), [r.name for r in selection.electrolytes], rotation=45, ha="right", fontsize=8)
         ax.set_yticks(range(M * K), _row_labels(selection), fontsize=7)
         if E * M * K <= 400:
-            _annotate(ax, mat, vmax, diverging)
+            _annotate(ax, mat, vmax, (diverging or symlog) and not flat)
     else:
         ax.set_xlabel(f"electrolytes ({E})")
         ax.set_ylabel(f"electrode states ({M * K})")
     ax.set_title("\n".join(textwrap.wrap(title, 60)), fontsize=9)
-    fig.tight_layout()
+    if flat:
+        note = "\n".join(textwrap.wrap(flat_note(rng, flat_label or cbar), 90))
+        fig.text(0.5, 0.005, note, ha="center", va="bottom", fontsize=7, color="#b71c1c")
+        fig.tight_layout(rect=(0.0, 0.03 + 0.025 * note.count("\n"), 1.0, 1.0))
+    else:
+        fig.tight_layout()
     return save_figure(fig, path)
 
 

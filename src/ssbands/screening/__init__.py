@@ -20,7 +20,7 @@ figures are drawn by :mod:`ssbands.plotting.screening`.
 
 from __future__ import annotations
 
-from .cells import CELL_COLUMNS, CONSTRAINTS, METRIC_ALIASES, Objective, pareto_front, rank_scores
+from .cells import CELL_COLUMNS, CONSTRAINTS, METRIC_ALIASES, Objective, pareto_candidates, pareto_front, rank_scores
 from .interfaces import compute_interfaces
 from .pipeline import run_screen, screen
 from .selection import (
@@ -33,5 +33,6 @@ from .selection import (
 )
 
 __all__ = ["screen", "run_screen", "select_materials", "compute_interfaces", "electrode_states", "electrolyte_record",
-           "ElectrodeStates", "ElectrolyteRecord", "Selection", "Objective", "pareto_front", "rank_scores",
+           "ElectrodeStates", "ElectrolyteRecord", "Selection", "Objective", "pareto_front", "pareto_candidates",
+           "rank_scores",
            "CELL_COLUMNS", "CONSTRAINTS", "METRIC_ALIASES"]

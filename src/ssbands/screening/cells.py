@@ -7,8 +7,12 @@ cell, over all states k (the *worst case over the range*):
 
 * ``max_abs_phi0_V`` = max_k max(|φ0(A|SE)|, |φ0(SE|C)|), and per side ``max_abs_phi0_anode_V`` …
 * ``max_sum_abs_phi0_V`` = max_k (|φ0_A| + |φ0_C|) — the total potential drop the two SCLs screen,
-* ``R_total_ohm_cm2`` = max_k (R_SCL,A + R_SCL,C)·A, the worst-case total interface resistance
-  (``R_total_min_ohm_cm2`` the best case; NaN when the SE has no transport data),
+* ``R_total_ohm_cm2`` = max_k (R_SCL,A + R_SCL,C)·A, the worst-case total SCL resistance over a cut-off
+  length (``R_total_min_ohm_cm2`` the best case; NaN when the SE has no transport data),
+* ``R_interfaces_ohm_cm2`` = max_k Σ_{A,C} (R_exc + R_ct)·A, the worst-case total interface
+  area-specific resistance: the excess resistance of both space-charge layers in the screen's transport
+  limit plus, where kinetics are given, both charge-transfer resistances (``R_interfaces_mean_ohm_cm2``
+  the mean over the states; NaN when the SE has no per-defect transport data),
 * ``window_violation_V`` = the largest distance of an electrode potential outside the SE window,
   ``decomposition`` / ``injection`` flags (True if any state at either interface is flagged; with
   ``stability_known`` / ``injection_known`` False when a flag is ``unknown``),
@@ -16,15 +20,21 @@ cell, over all states k (the *worst case over the range*):
 
 **Objective** (user-changeable, ``--objective``): ``METRIC[+CONSTRAINT...]``. The score is the
 metric column (smaller is better); METRIC is an alias — ``max-abs-phi0`` (default, V),
-``sum-abs-phi0`` (V), ``total-resistance`` (Ω cm²), ``window-violation`` (V) — or any numeric cell
-column. Constraints: ``stable`` (no decomposition flag), ``no-injection`` (no injection flag),
-``known-flags`` (no ``unknown`` flag), ``positive-ocv`` (OCV > 0 over the whole range). Cells are
-ranked within each closure: feasible cells by score, then infeasible cells by score, then cells whose
-score is NaN (e.g. resistance unknown); ties share the lower rank (1, 2, 2, 4). A combination whose
-OCV is ≤ 0 at every state (``negative_ocv``: its "anode" is the positive electrode) is not a working
-cell: it is always infeasible, gets rank 0 (not ranked) and is left out of the Pareto set. The **Pareto set** is
-the set of cells not dominated in the two ``pareto`` columns (default resistance ``R_total_ohm_cm2``
+``sum-abs-phi0`` (V), ``interface-resistance`` (``R_interfaces_ohm_cm2``, Ω cm²), ``total-resistance``
+(``R_total_ohm_cm2``, Ω cm²), ``window-violation`` (V) — or any numeric cell column. Constraints:
+``stable`` (no decomposition flag), ``no-injection`` (no injection flag), ``known-flags`` (no
+``unknown`` flag), ``positive-ocv`` (OCV > 0 over the whole range). Cells are ranked within each
+closure: feasible cells by score, then infeasible cells by score, then cells whose score is NaN (e.g.
+resistance unknown); ties share the lower rank (1, 2, 2, 4). A combination whose OCV is ≤ 0 at every
+state (``negative_ocv``: its "anode" is the positive electrode) is not a working cell: it is always
+infeasible, gets rank 0 (not ranked) and is left out of the Pareto set. The **Pareto set** is the set
+of cells not dominated in the two ``pareto`` columns (default resistance ``R_total_ohm_cm2``
 versus stability ``window_violation_V``; both minimised; cells with a NaN in either are left out).
+Values within a relative :data:`PARETO_RTOL` (1e-9) of each other are ties: a cell dominates another
+when it is nowhere worse beyond the tolerance and somewhere better beyond it, so two cells whose
+values differ by less than the tolerance in both columns never dominate each other
+(:func:`pareto_front`; chunks keep the candidates of :func:`pareto_candidates`, which give exactly the
+same set however the cells are chunked).
 """
 
 from __future__ import annotations
@@ -37,11 +47,12 @@ import numpy as np
 from ..errors import InputError
 
 __all__ = ["Objective", "CELL_COLUMNS", "METRIC_ALIASES", "CONSTRAINTS", "combine", "rank_scores", "pareto_front",
-           "DEFAULT_PARETO", "score_class", "check_pareto_columns"]
+           "pareto_candidates", "PARETO_RTOL", "DEFAULT_PARETO", "score_class", "check_pareto_columns"]
 
 METRIC_ALIASES = {
     "max-abs-phi0": "max_abs_phi0_V",
     "sum-abs-phi0": "max_sum_abs_phi0_V",
+    "interface-resistance": "R_interfaces_ohm_cm2",
     "total-resistance": "R_total_ohm_cm2",
     "window-violation": "window_violation_V",
 }
@@ -55,8 +66,11 @@ CONSTRAINTS = {
 CELL_COLUMNS = ("ocv_min_V", "ocv_max_V", "phi0_anode_discharged_V", "phi0_anode_charged_V",
                 "phi0_cathode_discharged_V", "phi0_cathode_charged_V", "max_abs_phi0_anode_V",
                 "max_abs_phi0_cathode_V", "max_abs_phi0_V", "max_sum_abs_phi0_V", "R_anode_max_ohm_cm2",
-                "R_cathode_max_ohm_cm2", "R_total_ohm_cm2", "R_total_min_ohm_cm2", "window_violation_V")
+                "R_cathode_max_ohm_cm2", "R_total_ohm_cm2", "R_total_min_ohm_cm2", "window_violation_V",
+                "R_interfaces_ohm_cm2", "R_interfaces_mean_ohm_cm2")
 DEFAULT_PARETO = ("R_total_ohm_cm2", "window_violation_V")
+#: Relative tolerance within which two values of a Pareto column are a tie.
+PARETO_RTOL = 1e-9
 
 
 @dataclass(frozen=True)
@@ -132,8 +146,9 @@ def combine(ifc: Mapping[str, np.ndarray], anode_idx: np.ndarray, cathode_idx: n
     ----------
     ifc : mapping of arrays
         Interface arrays of :func:`~ssbands.screening.interfaces.compute_interfaces` (``phi0_V``,
-        ``R_scl_ohm_cm2``, ``decomposition_code``, ``window_violation_V`` of shape (E, M, K),
-        ``injection_code`` (Q, E, M, K), ``potential_V`` (M, K)).
+        ``R_scl_ohm_cm2``, ``R_exc_ohm_cm2``, ``R_ct_ohm_cm2`` (the last two optional: NaN when absent),
+        ``decomposition_code``, ``window_violation_V`` of shape (E, M, K), ``injection_code`` (Q, E, M, K),
+        ``potential_V`` (M, K)).
     anode_idx, cathode_idx : ndarray of int
         Positions of the anodes and cathodes on the electrode axis M.
     q, e, a, c : int and slices
@@ -180,6 +195,12 @@ def combine(ifc: Mapping[str, np.ndarray], anode_idx: np.ndarray, cathode_idx: n
     Rsum = Ra[:, :, None, :] + Rc[:, None, :, :]
     cols["R_total_ohm_cm2"] = Rsum.max(-1).ravel()
     cols["R_total_min_ohm_cm2"] = Rsum.min(-1).ravel()
+    nan = np.full(np.shape(ifc["phi0_V"]), np.nan)  # a mapping without the new columns: unknown
+    ct = ifc.get("R_ct_ohm_cm2", nan)[e]
+    Ri = ifc.get("R_exc_ohm_cm2", nan)[e] + np.where(np.isnan(ct), 0.0, ct)  # R_ct where known
+    Rcell = Ri[:, ai][:, :, None, :] + Ri[:, ci][:, None, :, :]  # (Eb, Ab, Cb, K)
+    cols["R_interfaces_ohm_cm2"] = Rcell.max(-1).ravel()
+    cols["R_interfaces_mean_ohm_cm2"] = Rcell.mean(-1).ravel()
     W = ifc["window_violation_V"][e]
     cols["window_violation_V"] = np.maximum(W[:, ai].max(-1)[:, :, None], W[:, ci].max(-1)[:, None, :]).ravel()
     D = ifc["decomposition_code"][e]
@@ -235,27 +256,100 @@ def rank_scores(score: np.ndarray, cls: np.ndarray) -> np.ndarray:
     return rank
 
 
-def pareto_front(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Find the points not dominated when minimising both x and y (NaN points excluded).
+def _better(a, b, rtol: float) -> np.ndarray:
+    """Tell whether a << b: a is smaller than b beyond the relative tolerance (an infinite gap always counts)."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        d = b - a
+        return (a < b) & ((d > rtol * np.maximum(np.abs(a), np.abs(b))) | np.isinf(d))
 
-    A point is dominated when another has x' ≤ x and y' ≤ y with at least one strict; exact duplicates
-    of a non-dominated point are all kept. O(n log n).
+
+def _prefix_length(xs: np.ndarray, rtol: float) -> np.ndarray:
+    """For each q of the ascending ``xs``: how many leading entries p are better than q (xs[p] << xs[q]).
+
+    Being better than a fixed q beyond a relative tolerance holds for a prefix of an ascending array, so
+    a vectorised bisection finds its length.
+    """
+    n = xs.size
+    lo, hi = np.zeros(n, np.int64), np.full(n, n, np.int64)
+    while True:
+        active = lo < hi
+        if not active.any():
+            return lo
+        mid = (lo + hi) // 2
+        t = _better(xs[np.minimum(mid, n - 1)], xs, rtol)
+        lo = np.where(active & t, mid + 1, lo)
+        hi = np.where(active & ~t, mid, hi)
+
+
+def _sorted_valid(x: np.ndarray, y: np.ndarray):
+    """Indices of the points with no NaN, ordered by x (stable), and their sorted x, y and prefix minima of y."""
+    idx = np.flatnonzero(~(np.isnan(x) | np.isnan(y)))
+    o = idx[np.argsort(x[idx], kind="stable")]
+    ys = y[o]
+    pmin = np.concatenate([[np.inf], np.minimum.accumulate(ys)])  # pmin[k] = min(ys[:k])
+    return o, x[o], ys, pmin
+
+
+def pareto_front(x: np.ndarray, y: np.ndarray, rtol: float = PARETO_RTOL) -> np.ndarray:
+    """Find the points not dominated when minimising both x and y, with ties within a tolerance (NaN excluded).
+
+    a << b (a better than b) when b − a > rtol·max(|a|, |b|); a ≲ b (not worse) when not b << a. A point p
+    dominates q when x_p ≲ x_q and y_p ≲ y_q, and x_p << x_q or y_p << y_q. Two points within the
+    tolerance in both columns never dominate each other, and exact duplicates of a non-dominated point
+    are all kept. ``rtol=0`` gives the classical (exact) Pareto set. O(n log n).
+
+    Parameters
+    ----------
+    x, y : ndarray
+        The two minimised columns (NaN: left out).
+    rtol : float
+        Relative tolerance of a tie (≥ 0).
+
+    Returns
+    -------
+    ndarray of int
+        Sorted indices of the non-dominated points.
     """
     x = np.asarray(x, float)
     y = np.asarray(y, float)
-    idx = np.flatnonzero(~(np.isnan(x) | np.isnan(y)))
-    if idx.size == 0:
-        return idx
-    o = idx[np.lexsort((y[idx], x[idx]))]
-    xs, ys = x[o], y[o]
-    prev_min = np.minimum.accumulate(np.concatenate([[np.inf], ys[:-1]]))
-    strict = ys < prev_min
-    # runs of exact duplicates share the fate of their first member
-    new_run = np.ones(xs.size, bool)
-    new_run[1:] = (xs[1:] != xs[:-1]) | (ys[1:] != ys[:-1])
-    run_id = np.cumsum(new_run) - 1
-    keep = strict[np.flatnonzero(new_run)][run_id]
-    return np.sort(o[keep])
+    o, xs, ys, pmin = _sorted_valid(x, y)
+    if o.size == 0:
+        return o
+    i_lt = _prefix_length(xs, rtol)  # p < i_lt: x_p << x_q
+    # p < i_le: x_p ≲ x_q, i.e. not x_q << x_p: the complement of the points q is better than
+    i_le = xs.size - _prefix_length(-xs[::-1], rtol)[::-1]
+    dominated = ((i_lt > 0) & ~_better(ys, pmin[i_lt], rtol)) | _better(pmin[i_le], ys, rtol)
+    return np.sort(o[~dominated])
+
+
+def pareto_candidates(x: np.ndarray, y: np.ndarray, rtol: float = PARETO_RTOL) -> np.ndarray:
+    """The points of a chunk that may be on the global Pareto set of :func:`pareto_front`.
+
+    A point is dropped only when another is no larger in both columns (exactly) and better beyond the
+    tolerance in one. That relation is transitive and implies domination, so the Pareto set of the
+    union of every chunk's candidates equals the Pareto set of all points, whatever the chunks.
+
+    Parameters
+    ----------
+    x, y : ndarray
+        The two minimised columns (NaN: left out).
+    rtol : float
+        Relative tolerance of a tie (≥ 0), as for :func:`pareto_front`.
+
+    Returns
+    -------
+    ndarray of int
+        Sorted indices of the candidates (a superset of the chunk's own Pareto set).
+    """
+    x = np.asarray(x, float)
+    y = np.asarray(y, float)
+    o, xs, ys, pmin = _sorted_valid(x, y)
+    if o.size == 0:
+        return o
+    i_lt = _prefix_length(xs, rtol)  # p < i_lt: x_p << x_q
+    i_eq = np.searchsorted(xs, xs, side="right")  # p < i_eq: x_p <= x_q
+    dominated = ((i_lt > 0) & (pmin[i_lt] <= ys)) | _better(pmin[i_eq], ys, rtol)
+    return np.sort(o[~dominated])
 
 
 def check_pareto_columns(names: Sequence[str]) -> tuple[str, str]:

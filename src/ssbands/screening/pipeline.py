@@ -34,9 +34,19 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from .cells import DEFAULT_PARETO, Objective, check_pareto_columns, combine, pareto_front, rank_scores, score_class
+from ..scl.transport import check_transport_limit
+from .cells import (
+    DEFAULT_PARETO,
+    Objective,
+    check_pareto_columns,
+    combine,
+    pareto_candidates,
+    pareto_front,
+    rank_scores,
+    score_class,
+)
 from .executors import make_executor
-from .interfaces import check_closures, compute_interfaces, interface_columns
+from .interfaces import check_closures, check_kinetics, compute_interfaces, interface_columns
 from .plan import DEFAULT_CHUNK_CELLS, Chunk, chunk_offsets, plan_cell_chunks, plan_interface_chunks
 from .selection import Selection
 from .store import CELLS, INTERFACES, ScreenStore, interface_arrays, make_manifest, to_parquet_bytes
@@ -55,7 +65,8 @@ def _interface_task(task: tuple[int, int, int], shared: dict) -> dict:
     dip = shared["dipole"]
     res = compute_interfaces(shared["electrodes"], els, shared["phi_li"], shared["closures"],
                              mu_li_se_eV=shared["mu_li_se"], temperature_K=shared["T"],
-                             dipole_V=dip[e0:e1] if np.ndim(dip) else dip)
+                             dipole_V=dip[e0:e1] if np.ndim(dip) else dip, transport=shared["transport"],
+                             kinetics=shared["kinetics"])
     cols = interface_columns(res, shared["electrodes"], els, shared["closures"], shared["T"], e0,
                              [r.name for r in shared["electrolytes"]])
     t1 = time.perf_counter()
@@ -73,7 +84,8 @@ def _score_task(chunk: Chunk, shared: dict) -> dict:
     cols = _combine_chunk(chunk, shared)
     px, py = shared["pareto"]
     cell = ~cols["negative_ocv"]  # a combination with OCV <= 0 throughout is not a cell: no Pareto place
-    front = np.flatnonzero(cell)[pareto_front(cols[px][cell], cols[py][cell])]
+    # candidates that cannot lose the global set, whatever the chunks (pareto_front decides in the ranking)
+    front = np.flatnonzero(cell)[pareto_candidates(cols[px][cell], cols[py][cell])]
     return {"id": chunk.id, "score": cols["score"],
             "cls": score_class(cols["score"], cols["feasible"], cols["negative_ocv"]),
             "front": front, "front_x": cols[px][front], "front_y": cols[py][front],
@@ -118,6 +130,8 @@ class _Run:
     mu_li_se_eV: float | None
     temperature_K: float
     chunk_cells: int
+    transport: str
+    kinetics: dict | None
     store: ScreenStore
     resume: bool
     quiet: bool
@@ -178,7 +192,8 @@ def _interface_stage(run: _Run) -> tuple[dict, list]:
         else:
             todo.append((cid, e0, e1))
     shared = {"electrodes": sel.electrodes, "electrolytes": sel.electrolytes, "phi_li": sel.phi_li_eV,
-              "closures": run.closures, "mu_li_se": run.mu_li_se_eV, "T": float(run.temperature_K), "dipole": 0.0}
+              "closures": run.closures, "mu_li_se": run.mu_li_se_eV, "T": float(run.temperature_K), "dipole": 0.0,
+              "transport": run.transport, "kinetics": run.kinetics}
     with _progress(len(iplan), "interfaces", run.quiet) as bar, _results(run, _interface_task, todo, shared) as rs:
         bar.update(len(iplan) - len(todo))
         for r in rs:
@@ -284,7 +299,8 @@ def run_screen(selection: Selection, out, *, closures: Sequence[str] = ("minimum
                mu_li_se_eV: float | None = None, temperature_K: float = 300.0, objective="max-abs-phi0",
                pareto: Sequence[str] = DEFAULT_PARETO, chunk_cells: int = DEFAULT_CHUNK_CELLS, resume: bool = False,
                overwrite: bool = False, jobs: int | None = None, workers: int | None = None, scheduler=None,
-               quiet: bool = True, top_n: int = 10, executor=None) -> dict:
+               quiet: bool = True, top_n: int = 10, executor=None, transport: str = "local-equilibrium",
+               kinetics=None) -> dict:
     """Run the interface and cell stages of a screen into ``out`` (see the module doc).
 
     Parameters
@@ -316,6 +332,11 @@ def run_screen(selection: Selection, out, *, closures: Sequence[str] = ("minimum
         Unused (the best cells are read from ``cells.parquet`` by :func:`screen`); kept for compatibility.
     executor : optional
         An executor of :mod:`ssbands.screening.executors` (overrides jobs/workers/scheduler; not closed here).
+    transport : {"local-equilibrium", "independent"}
+        Transport limit of ``R_exc_ohm_cm2`` and of the cells' interface resistance.
+    kinetics : mapping, optional
+        ``{"i0_A_cm2": ..., "alpha_t": ...}`` (A/cm², –) for the charge-transfer resistance of every
+        interface (:func:`~ssbands.screening.interfaces.check_kinetics`); None: R_ct is NaN.
 
     Returns
     -------
@@ -329,14 +350,18 @@ def run_screen(selection: Selection, out, *, closures: Sequence[str] = ("minimum
     t_start = time.perf_counter()
     closures = tuple(closures)
     check_closures(closures, mu_li_se_eV)  # before anything is written to ``out``
+    check_transport_limit(transport)
+    kinetics = check_kinetics(kinetics)
     obj = Objective.parse(objective)
     px, py = check_pareto_columns(tuple(pareto))
     _check_selection(selection)
     store = ScreenStore(out)
     config = {"closures": list(closures), "mu_li_se_eV": mu_li_se_eV, "temperature_K": float(temperature_K),
-              "objective": obj.text, "pareto": [px, py], "chunk_cells": int(chunk_cells)}
+              "objective": obj.text, "pareto": [px, py], "chunk_cells": int(chunk_cells), "transport": transport,
+              "kinetics": kinetics}
     resume = store.prepare(make_manifest(selection, config), resume, overwrite)
-    run = _Run(selection, closures, obj, (px, py), mu_li_se_eV, temperature_K, chunk_cells, store, resume, quiet)
+    run = _Run(selection, closures, obj, (px, py), mu_li_se_eV, temperature_K, chunk_cells, transport, kinetics, store,
+               resume, quiet)
     t0 = time.perf_counter()
     run.ex = executor if executor is not None else make_executor(jobs, workers, scheduler)
     run.timings = {"executor_start_s": time.perf_counter() - t0, "interfaces_s": 0.0, "scores_s": 0.0,
@@ -352,7 +377,8 @@ def run_screen(selection: Selection, out, *, closures: Sequence[str] = ("minimum
     return {"out": str(store.out), "n_interfaces": Q * E * len(selection.electrodes) * selection.electrodes[0].soc.size,
             **res, **run.counts, "executor": getattr(run.ex, "name", type(run.ex).__name__),
             "n_workers": getattr(run.ex, "n_workers", 1), "objective": obj, "pareto_columns": [px, py],
-            "timings": run.timings, "ifc": ifc, "closures": list(closures)}
+            "timings": run.timings, "ifc": ifc, "closures": list(closures), "transport": transport,
+            "kinetics": kinetics}
 
 
 # ------------------------------------------------------------------------------------------------
@@ -365,7 +391,8 @@ def screen(library=None, out="ssbands-screen", *, anodes=None, electrolytes=None
            pareto: Sequence[str] = DEFAULT_PARETO, chunk_cells: int = DEFAULT_CHUNK_CELLS, resume: bool = False,
            overwrite: bool = False, jobs: int | None = None, workers: int | None = None, scheduler=None,
            quiet: bool = True, figures: bool = True, top_n: int = 10, mc_samples: int = 0, mc_seed: int = 0,
-           spreads=None, mc_distribution: str = "uniform", top_k: int = 3, executor=None) -> dict:
+           spreads=None, mc_distribution: str = "uniform", top_k: int = 3, executor=None,
+           transport: str = "local-equilibrium", kinetics=None) -> dict:
     """Screen every anode × electrolyte × cathode of a library and write tables, figures and a report.
 
     Parameters
@@ -395,6 +422,10 @@ def screen(library=None, out="ssbands-screen", *, anodes=None, electrolytes=None
     mc_samples, mc_seed, spreads, mc_distribution, top_k
         Monte Carlo uncertainty (off when ``mc_samples`` is 0; see
         :func:`~ssbands.screening.uncertainty.monte_carlo`).
+    transport : {"local-equilibrium", "independent"}
+        Transport limit of the excess resistance R_exc (:func:`run_screen`).
+    kinetics : mapping, optional
+        ``{"i0_A_cm2": ..., "alpha_t": ...}`` for the charge-transfer resistance R_ct (A/cm², –).
 
     Returns
     -------
@@ -420,7 +451,8 @@ def screen(library=None, out="ssbands-screen", *, anodes=None, electrolytes=None
                            end_margin=end_margin)
     res = run_screen(sel, out, closures=closures, mu_li_se_eV=mu_li_se_eV, temperature_K=temperature_K,
                      objective=objective, pareto=pareto, chunk_cells=chunk_cells, resume=resume, overwrite=overwrite,
-                     jobs=jobs, workers=workers, scheduler=scheduler, quiet=quiet, top_n=top_n, executor=executor)
+                     jobs=jobs, workers=workers, scheduler=scheduler, quiet=quiet, top_n=top_n, executor=executor,
+                     transport=transport, kinetics=kinetics)
     out = Path(out)
     t0 = time.perf_counter()
     top = report.write_ranked_cells(out, top_n)
@@ -431,13 +463,15 @@ def screen(library=None, out="ssbands-screen", *, anodes=None, electrolytes=None
         tm = time.perf_counter()
         info, mc_df = monte_carlo_outputs(out, sel, closures, res["objective"], n_samples=mc_samples, seed=mc_seed,
                                           spreads=spreads_d, distribution=mc_distribution, top_k=top_k,
-                                          mu_li_se_eV=mu_li_se_eV, temperature_K=temperature_K, top_n=top_n)
+                                          mu_li_se_eV=mu_li_se_eV, temperature_K=temperature_K, top_n=top_n,
+                                          transport=res["transport"], kinetics=res["kinetics"])
         summary["uncertainty"] = info
         summary["files"]["uncertainty"] = info["file"]
         summary["timings"]["monte_carlo_s"] = time.perf_counter() - tm
     if figures:
         figs = report.write_figures(out, sel, res, mc_df, top_k)
         summary["files"]["figures"] = {k: str(v) for k, v in figs.items()}
+        summary["heatmaps"] = report.heatmap_ranges(res)
         summary["files"]["report"] = str(report.write_report(out, summary, top, figs, mc_df))
     summary["timings"]["outputs_s"] = time.perf_counter() - t0
     return report.write_summary(out, summary)

@@ -19,17 +19,18 @@ from pathlib import Path
 import numpy as np
 
 from .._version import __version__
-from ..plotting.screening import heatmap, pareto_plot, uncertainty_plot
+from ..plotting.screening import flat_note, heatmap, pareto_plot, uncertainty_plot, value_range
 from .selection import Selection
 from .store import CELLS
 
 __all__ = ["heatmap", "pareto_plot", "uncertainty_plot", "top_cells", "sample_cells", "write_report",
-           "markdown_table", "write_ranked_cells", "build_summary", "write_figures", "write_summary", "TOP_COLUMNS"]
+           "markdown_table", "write_ranked_cells", "build_summary", "write_figures", "write_summary", "TOP_COLUMNS",
+           "heatmap_specs", "heatmap_ranges"]
 
 #: Columns of the best-cells tables (summary ``top``, ``ranked_cells.csv``, report).
 TOP_COLUMNS = ["rank", "anode", "electrolyte", "cathode", "closure", "score", "feasible", "pareto", "max_abs_phi0_V",
-               "max_sum_abs_phi0_V", "R_total_ohm_cm2", "window_violation_V", "decomposition", "injection",
-               "ocv_min_V", "ocv_max_V", "cell_id"]
+               "max_sum_abs_phi0_V", "R_total_ohm_cm2", "R_interfaces_ohm_cm2", "window_violation_V", "decomposition",
+               "injection", "ocv_min_V", "ocv_max_V", "cell_id"]
 _FLAGS = {"decomposition": "stability_known", "injection": "injection_known"}
 
 
@@ -127,6 +128,15 @@ def markdown_table(df, columns: Sequence[str] | None = None) -> str:
     return "\n".join(lines)
 
 
+def _rct_sentence(desc: dict) -> str:
+    """The report's sentence on the charge-transfer resistance (given kinetics or why it is not computed)."""
+    kin = desc.get("kinetics")
+    if kin:
+        return (f"R_ct·A is Frumkin–Butler–Volmer at the interface plane with i0 = {kin['i0_A_cm2']:g} A/cm² and "
+                f"α_t = {kin['alpha_t']:g} for every interface (user input); cells add it to R_exc.")
+    return "R_ct·A is not computed: no kinetics given (i0 and α_t; none are published for these interfaces)."
+
+
 def write_report(out, summary: dict, top, figures: dict, mc=None) -> Path:
     """Write ``out/report.md``: inputs, what could not be computed, counts, best cells, Pareto set, figures.
 
@@ -152,6 +162,7 @@ def write_report(out, summary: dict, top, figures: dict, mc=None) -> Path:
 
     out = Path(out)
     obj = summary["objective"]
+    desc = summary.get("interface_descriptors", {})
     L = [f"# Screening report ({summary['counts']['cells']} cells)", ""]
     L += [f"ssbands {summary['ssbands_version']}; T = {summary['temperature_K']:g} K; closures: "
           f"{', '.join(summary['closures'])}; electrode states: {summary['n_states']} per electrode "
@@ -194,8 +205,15 @@ def write_report(out, summary: dict, top, figures: dict, mc=None) -> Path:
                                  f"p_top_{k}", "p_feasible", "rank_median"]), ""]
     if figures:
         L += ["## Figures", ""]
+        ranges = summary.get("heatmaps", {})
         for key, p in figures.items():
             L += [f"![{key}]({Path(p).name})", ""]
+            rng = ranges.get(key)
+            if rng and rng["flat"]:
+                L += [f"**{key}**: {flat_note(rng, rng['quantity'])}", ""]
+            elif rng and rng["n"]:
+                rel = f" (relative span {rng['relative_span']:.3g})" if rng["relative_span"] < 1e-2 else ""
+                L += [f"{rng['quantity']} spans {rng['min']:.4g} … {rng['max']:.4g}{rel}.", ""]
     L += ["## Files", "", "* `interfaces.parquet/` — one row per electrode, electrolyte, state and closure",
           "* `cells.parquet/` — one row per anode, electrolyte, cathode and closure, with score, rank and Pareto flag",
           "* `ranked_cells.csv` — the best cells of each closure; `summary.json` — this report's numbers", ""]
@@ -204,7 +222,13 @@ def write_report(out, summary: dict, top, figures: dict, mc=None) -> Path:
           "(Swift & Qi, Phys. Rev. Lett. 122, 167701, 2019); every number is only as good as the library values "
           "and their sources (see `ssbands materials`).",
           "* The SCL is the semi-infinite two-defect layer (Swift, Swift & Qi, Nat. Comput. Sci. 1, 212, 2021); "
-          "R_SCL·A needs the SE's ionic transport data and is NaN without them.",
+          "R_SCL·A (series integral over a cut-off length) needs the SE's ionic transport data and is NaN without "
+          "them.",
+          f"* R_exc·A is the excess of the layer's resistance over the bulk, ∫[1/σ(x) − 1/σ∞]dx, with each "
+          f"defect's own diffusivity, in the {desc.get('transport', 'local-equilibrium')} "
+          "transport limit (Maier, Prog. Solid State Chem. 23, 171, 1995; Jamnik & Maier, Phys. Chem. Chem. Phys. 3, "
+          "1668, 2001); NaN where the SE lacks per-defect transport data (see Not computed). "
+          + _rct_sentence(desc),
           "* Cells pair the anode's and cathode's states in order (capacity-balanced sweep between the "
           "discharged and charged ends), so 'worst case over the range' is over those paired states.", ""]
     path = out / "report.md"
@@ -246,6 +270,14 @@ def _counts(sel: Selection, res: dict) -> dict:
             "cell_chunks_reused": res["cell_chunks_reused"]}
 
 
+def _descriptors(res: dict) -> dict:
+    """The summary's ``interface_descriptors``: transport limit, kinetics and a note on R_ct."""
+    kin = res.get("kinetics")
+    return {"transport": res.get("transport", "local-equilibrium"), "kinetics": kin,
+            "R_ct_note": None if kin else "not computed: no kinetics given (i0_A_cm2 and alpha_t, e.g. --i0 and "
+                                          "--alpha-t); none are published for these interfaces"}
+
+
 def build_summary(out, sel: Selection, res: dict, top, *, temperature_K: float, mu_li_se_eV: float | None,
                   n_states: int) -> dict:
     """Build the JSON summary of a screen (before Monte Carlo, figures and the report are added).
@@ -271,7 +303,8 @@ def build_summary(out, sel: Selection, res: dict, top, *, temperature_K: float, 
     -------
     dict
         Version, settings, counts, materials, electrode states (Li fraction, potential in V, work
-        function in eV), what was not computed, objective, best cells, executor, files, timings (s).
+        function in eV), what was not computed, objective, ``interface_descriptors`` (transport limit of
+        R_exc, the kinetics of R_ct or why it is null), best cells, executor, files, timings (s).
     """
     out = Path(out)
     obj = res["objective"]
@@ -288,6 +321,7 @@ def build_summary(out, sel: Selection, res: dict, top, *, temperature_K: float, 
         "objective": {"text": obj.text, "metric": obj.metric, "constraints": list(obj.constraints),
                       "description": obj.describe()},
         "pareto_columns": res["pareto_columns"],
+        "interface_descriptors": _descriptors(res),
         "top": top.to_dict(orient="records"),
         "executor": {"kind": res["executor"], "workers": res["n_workers"]},
         "files": {"interfaces": str(out / "interfaces.parquet"), "cells": str(out / CELLS),
@@ -309,6 +343,52 @@ def _pareto_figure(out: Path, res: dict) -> Path:
     return pareto_plot(sample, front, px, py, out / "pareto.png", sampled=len(sample) < res["n_cells"])
 
 
+def heatmap_specs(res: dict) -> dict:
+    """The interface heatmaps of a screen: what each shows and the range of its values.
+
+    Parameters
+    ----------
+    res : dict
+        From :func:`~ssbands.screening.pipeline.run_screen` (its ``ifc`` arrays: φ0 in V, R_exc·A and
+        R_ct·A in Ω cm²; ``transport``).
+
+    Returns
+    -------
+    dict
+        Per figure key (``interface_steps``; ``excess_resistance`` and ``charge_transfer_resistance``
+        when any value is known): ``file``, ``quantity`` (with the unit) and ``range``
+        (:func:`ssbands.plotting.screening.value_range`: min, max, span, relative span, ``flat``).
+    """
+    ifc = res["ifc"]
+    limit = res.get("transport", "local-equilibrium")
+    specs = {"interface_steps": {"file": "heatmap_phi0.png", "quantity": "φ0 (V)", "values": ifc["phi0_V"]}}
+    if np.isfinite(ifc["R_exc_ohm_cm2"]).any():
+        specs["excess_resistance"] = {"file": "heatmap_R_exc.png", "quantity": f"R_exc·A (Ω cm², {limit})",
+                                      "values": ifc["R_exc_ohm_cm2"]}
+    if np.isfinite(ifc["R_ct_ohm_cm2"]).any():
+        specs["charge_transfer_resistance"] = {"file": "heatmap_R_ct.png", "quantity": "R_ct·A (Ω cm²)",
+                                               "values": ifc["R_ct_ohm_cm2"]}
+    for v in specs.values():
+        v["range"] = value_range(v["values"])
+    return specs
+
+
+def heatmap_ranges(res: dict) -> dict:
+    """JSON-ready ranges of the heatmaps (:func:`heatmap_specs` without the arrays), for the summary.
+
+    Parameters
+    ----------
+    res : dict
+        From :func:`~ssbands.screening.pipeline.run_screen`.
+
+    Returns
+    -------
+    dict
+        Per figure key: ``file``, ``quantity``, ``min``, ``max``, ``span``, ``relative_span``, ``flat``.
+    """
+    return {k: {"file": v["file"], "quantity": v["quantity"], **v["range"]} for k, v in heatmap_specs(res).items()}
+
+
 def write_figures(out, sel: Selection, res: dict, mc=None, top_k: int = 3) -> dict:
     """Write the figures of a screen.
 
@@ -319,7 +399,8 @@ def write_figures(out, sel: Selection, res: dict, mc=None, top_k: int = 3) -> di
     sel : Selection
         The materials.
     res : dict
-        From :func:`~ssbands.screening.pipeline.run_screen` (its ``ifc`` arrays: φ0 in V, R_SCL·A in Ω cm²).
+        From :func:`~ssbands.screening.pipeline.run_screen` (its ``ifc`` arrays: φ0 in V, R_exc·A and
+        R_ct·A in Ω cm²).
     mc : pandas.DataFrame, optional
         The Monte Carlo table (adds ``uncertainty.png``).
     top_k : int
@@ -328,20 +409,29 @@ def write_figures(out, sel: Selection, res: dict, mc=None, top_k: int = 3) -> di
     Returns
     -------
     dict of str to Path
-        ``interface_steps`` (``heatmap_phi0.png``), ``interface_resistance`` (``heatmap_R_scl.png``,
-        when any R_SCL is known), ``pareto`` (``pareto.png``) and ``uncertainty`` (``uncertainty.png``).
+        ``interface_steps`` (``heatmap_phi0.png``), ``excess_resistance`` (``heatmap_R_exc.png``, when any
+        R_exc is known), ``charge_transfer_resistance`` (``heatmap_R_ct.png``, with kinetics), ``pareto``
+        (``pareto.png``) and ``uncertainty`` (``uncertainty.png``). A heatmap whose values are equal within
+        tolerance says so instead of showing a colour scale.
     """
     out = Path(out)
-    ifc = res["ifc"]
+    specs = heatmap_specs(res)
     figs = {"interface_steps": heatmap(
-        ifc["phi0_V"], sel, out / "heatmap_phi0.png", cbar="φ0 (V): SE bulk minus interface",
+        specs["interface_steps"]["values"], sel, out / "heatmap_phi0.png", cbar="φ0 (V): SE bulk minus interface",
         title="Interface step φ0 screened by the electrolyte's SCL (rows: electrode, A/C role, state)")}
-    if np.isfinite(ifc["R_scl_ohm_cm2"]).any():
+    if "excess_resistance" in specs:
+        sp = specs["excess_resistance"]
+        figs["excess_resistance"] = heatmap(
+            sp["values"], sel, out / sp["file"], symlog=True, cbar=sp["quantity"], flat_label=sp["quantity"],
+            title=f"Excess resistance of the SCL over the bulk, R_exc·A ({res.get('transport', 'local-equilibrium')} "
+                  "limit; < 0: the layer accumulates the current carrier; n/a: no per-defect transport data)")
+    if "charge_transfer_resistance" in specs:
+        sp = specs["charge_transfer_resistance"]
         with np.errstate(divide="ignore", invalid="ignore"):
-            lr = np.log10(ifc["R_scl_ohm_cm2"])
-        figs["interface_resistance"] = heatmap(lr, sel, out / "heatmap_R_scl.png", diverging=False,
-                                               cbar="log10(R_SCL·A / Ω cm²)",
-                                               title="SCL resistance (n/a: no transport data)")
+            lr = np.log10(sp["values"])
+        figs["charge_transfer_resistance"] = heatmap(
+            lr, sel, out / sp["file"], diverging=False, cbar="log10(R_ct·A / Ω cm²)", flat_values=sp["values"],
+            flat_label=sp["quantity"], title="Charge-transfer resistance (Frumkin–Butler–Volmer, given i0 and α_t)")
     figs["pareto"] = _pareto_figure(out, res)
     if mc is not None:
         figs["uncertainty"] = uncertainty_plot(mc, out / "uncertainty.png", top_k, metric=res["objective"].metric)

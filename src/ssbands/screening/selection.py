@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError, UnknownParameterError
+from ..interface import phi_li as phi_li_of
+from ..scl.transport import defect_transport
 from ..thermo import ocv_curve, plating_limit, work_function, work_function_depends_on_li
 
 __all__ = ["ElectrodeStates", "ElectrolyteRecord", "electrode_states", "electrolyte_record", "classify_electrode",
@@ -37,8 +39,13 @@ PARTIAL_FIELDS = {
     "ionization_potential_eV": "SE Fermi level position in the gap (injection flag)",
     "band_gap_eV": "electron-injection side of the injection flag",
     "ionic_conductivity_S_cm": "R_SCL (give ionic_conductivity_S_cm or diffusivity_cm2_s)",
+    "defect_transport": "R_exc, the excess resistance of the space-charge layer in both transport limits (give "
+                        "each defect's diffusivity or migration barrier and prefactor, or ionic_conductivity_S_cm with "
+                        "the carrier split conductivity_fraction_Li_i)",
 }
-_TRANSPORT = ("diffusivity_cm2_s", "ionic_conductivity_S_cm", "activation_energy_eV")
+_TRANSPORT = ("diffusivity_cm2_s", "ionic_conductivity_S_cm", "activation_energy_eV", "diffusivity_Li_i_cm2_s",
+              "diffusivity_V_Li_cm2_s", "migration_barrier_Li_i_eV", "migration_barrier_V_Li_eV",
+              "diffusivity_prefactor_Li_i_cm2_s", "diffusivity_prefactor_V_Li_cm2_s", "conductivity_fraction_Li_i")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -224,13 +231,16 @@ class ElectrolyteRecord:
         return self.has("diffusivity_cm2_s") or self.has("ionic_conductivity_S_cm")
 
 
-def electrolyte_record(material) -> ElectrolyteRecord:
+def electrolyte_record(material, temperature_K: float = 300.0) -> ElectrolyteRecord:
     """Plain record of a library electrolyte.
 
     Parameters
     ----------
     material : ssbands.materials.library.Material
         An electrolyte.
+    temperature_K : float
+        Temperature of the screen, K (whether each defect's diffusivity is known there decides whether
+        R_exc is listed among the missing columns).
 
     Returns
     -------
@@ -258,7 +268,13 @@ def electrolyte_record(material) -> ElectrolyteRecord:
             missing.append((f, PARTIAL_FIELDS[f]))
     if "diffusivity_cm2_s" not in vals and "ionic_conductivity_S_cm" not in vals:
         missing.append(("ionic_conductivity_S_cm", PARTIAL_FIELDS["ionic_conductivity_S_cm"]))
-    return ElectrolyteRecord(material.name, vals, window, tuple(missing))
+    rec = ElectrolyteRecord(material.name, vals, window, tuple(missing))
+    try:
+        defect_transport(rec, temperature_K)
+    except UnknownParameterError as exc:
+        missing.append((exc.field, PARTIAL_FIELDS["defect_transport"]))
+        rec = ElectrolyteRecord(material.name, vals, window, tuple(missing))
+    return rec
 
 
 # ------------------------------------------------------------------------------------------------
@@ -346,7 +362,7 @@ def select_materials(library, anodes=None, electrolytes=None, cathodes=None, *, 
     """
     if isinstance(n_states, bool) or not isinstance(n_states, (int, np.integer)) or n_states < 1:
         raise InputError(f"n_states (electrode states per electrode) must be an integer >= 1, got {n_states!r}")
-    phi_li = float(library["Li"].get("work_function_eV", "the reference work function Phi_Li"))
+    phi_li = phi_li_of(library)
     skipped: list[dict] = []
     req = {"anode": _split(anodes), "cathode": _split(cathodes)}
     auto = {r: v is None for r, v in req.items()}
@@ -388,7 +404,7 @@ def select_materials(library, anodes=None, electrolytes=None, cathodes=None, *, 
         if m.kind != "electrolyte":
             raise InputError(f"electrolytes: {m.name!r} is a {m.kind}, not an electrolyte")
         try:
-            r = electrolyte_record(m)
+            r = electrolyte_record(m, temperature_K)
         except UnknownParameterError as exc:
             skipped.append({"material": m.name, "role": "electrolyte", **_reason(exc)})
             continue

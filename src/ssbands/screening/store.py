@@ -41,7 +41,9 @@ CELLS = "cells.parquet"
 #: removes them before it starts (a fresh run, ``overwrite`` or ``resume``), so no output of an
 #: earlier run (e.g. a figure of a run that had figures) is left next to the new results.
 OUTPUT_FILES = ("summary.json", "ranked_cells.csv", "report.md", "uncertainty.parquet", "heatmap_phi0.png",
-                "heatmap_R_scl.png", "pareto.png", "uncertainty.png")
+                "heatmap_R_scl.png", "heatmap_R_exc.png", "heatmap_R_ct.png", "pareto.png", "uncertainty.png")
+#: Float interface columns the cell stage reads back (shape (E, M, K)).
+_FLOAT_ARRAYS = ("phi0_V", "R_scl_ohm_cm2", "R_exc_ohm_cm2", "R_ct_ohm_cm2", "window_violation_V")
 
 
 def to_parquet_bytes(cols: Mapping) -> bytes:
@@ -278,19 +280,19 @@ def interface_arrays(tables: Mapping, sel: Selection, closures: Sequence[str], p
     Returns
     -------
     dict of ndarray
-        ``phi0_V`` (V), ``R_scl_ohm_cm2`` (Ω cm²), ``window_violation_V`` (V), ``decomposition_code``
-        (int8) of shape (E, M, K); ``injection_code`` (int8) of shape (Q, E, M, K); ``potential_V``
-        (V vs Li/Li⁺) of shape (M, K).
+        ``phi0_V`` (V), ``R_scl_ohm_cm2``, ``R_exc_ohm_cm2``, ``R_ct_ohm_cm2`` (Ω cm²),
+        ``window_violation_V`` (V), ``decomposition_code`` (int8) of shape (E, M, K); ``injection_code``
+        (int8) of shape (Q, E, M, K); ``potential_V`` (V vs Li/Li⁺) of shape (M, K).
     """
     Q, E = len(closures), len(sel.electrolytes)
     M, K = len(sel.electrodes), sel.electrodes[0].soc.size
-    ifc = {"phi0_V": np.empty((E, M, K)), "R_scl_ohm_cm2": np.empty((E, M, K)),
-           "window_violation_V": np.empty((E, M, K)), "decomposition_code": np.empty((E, M, K), np.int8),
-           "injection_code": np.empty((Q, E, M, K), np.int8)}
+    ifc = {k: np.empty((E, M, K)) for k in _FLOAT_ARRAYS}
+    ifc.update({"decomposition_code": np.empty((E, M, K), np.int8),
+                "injection_code": np.empty((Q, E, M, K), np.int8)})
     for cid, e0, e1 in plan:
         t = tables[cid]
         shp = (Q, e1 - e0, M, K)
-        for k in ("phi0_V", "R_scl_ohm_cm2", "window_violation_V"):
+        for k in _FLOAT_ARRAYS:
             ifc[k][e0:e1] = t.column(k).to_numpy().reshape(shp)[0]
         ifc["decomposition_code"][e0:e1] = codes_from_dictionary(t.column("decomposition"),
                                                                  DECOMPOSITION_LABELS).reshape(shp)[0]

@@ -10,7 +10,7 @@ per sample, from a uniform distribution on [−w, +w] (``distribution="normal"``
 * ``dipole_V`` — an interface dipole δ per electrode|electrolyte pair (default 0, rarely known).
 
 For each sample the interface arrays are recomputed with :func:`~.interfaces.compute_interfaces`
-(R_SCL only when the objective needs it), every cell is scored and ranked as in the main screen
+(the resistances only when the objective needs them), every cell is scored and ranked as in the main screen
 (:func:`~.cells.combine`, :func:`~.cells.rank_scores`, per closure), and per cell the mean, standard
 deviation and 5/50/95 % quantiles of the score, the median rank, P(feasible) and P(rank ≤ k) are
 reported. Draws come from ``numpy.random.default_rng(seed)`` in a fixed order, so a seed reproduces
@@ -19,6 +19,7 @@ the table exactly. Memory is samples × cells × 8 bytes (capped at ``max_values
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -104,7 +105,7 @@ def _draw_shifts(rng, sel: Selection, n_samples: int, spreads: Mapping[str, floa
 
 
 def _sample_scores(sel: Selection, closures: tuple, obj: Objective, shifts: dict, *, top_k: int, mu_li_se_eV,
-                   temperature_K: float):
+                   temperature_K: float, transport: str = "local-equilibrium", kinetics=None):
     """Scores and ranks of every cell in every sample, and per cell the feasible and top-k counts."""
     Q, E, A, C = len(closures), len(sel.electrolytes), len(sel.anodes), len(sel.cathodes)
     n_cells = Q * E * A * C
@@ -123,10 +124,11 @@ def _sample_scores(sel: Selection, closures: tuple, obj: Objective, shifts: dict
         res = compute_interfaces(electrodes, sel.electrolytes, sel.phi_li_eV, closures, mu_li_se_eV=mu_li_se_eV,
                                  temperature_K=temperature_K, dipole_V=dip[s0:s1],
                                  work_function_shift_eV=wf_shift[s0:s1], phi0_li_shift_V=p0[s0:s1],
-                                 phi_li_shift_eV=li_shift[s0:s1], resistance=need_r)
+                                 phi_li_shift_eV=li_shift[s0:s1], resistance=need_r, transport=transport,
+                                 kinetics=kinetics)
         for j in range(s1 - s0):
-            ifc = {k: res[k][j] for k in ("phi0_V", "R_scl_ohm_cm2", "window_violation_V", "decomposition_code",
-                                          "injection_code")}
+            ifc = {k: res[k][j] for k in ("phi0_V", "R_scl_ohm_cm2", "R_exc_ohm_cm2", "R_ct_ohm_cm2",
+                                          "window_violation_V", "decomposition_code", "injection_code")}
             ifc["potential_V"] = res["potential_V"]
             for q in range(Q):
                 cols = combine(ifc, anode_idx, cathode_idx, q, slice(None), slice(None), slice(None), obj)
@@ -144,7 +146,8 @@ def _sample_scores(sel: Selection, closures: tuple, obj: Objective, shifts: dict
 def _score_statistics(scores: np.ndarray):
     """Per-cell mean, standard deviation and 5/50/95 % quantiles over the samples (NaN-aware)."""
     n_cells = scores.shape[1]
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # cells whose score is NaN in every sample stay NaN
         qs = np.nanpercentile(scores, [5, 50, 95], axis=0) if np.any(~np.isnan(scores)) else \
             np.full((3, n_cells), np.nan)
         mean = np.nanmean(scores, axis=0) if np.any(~np.isnan(scores)) else np.full(n_cells, np.nan)
@@ -155,7 +158,8 @@ def _score_statistics(scores: np.ndarray):
 def monte_carlo(selection: Selection, closures=("minimum-interface",), objective="max-abs-phi0", *,
                 n_samples: int = 200, seed: int = 0, spreads: Mapping[str, float] | None = None,
                 distribution: str = "uniform", top_k: int = 3, mu_li_se_eV: float | None = None,
-                temperature_K: float = 300.0, max_values: int = 20_000_000) -> dict:
+                temperature_K: float = 300.0, max_values: int = 20_000_000, transport: str = "local-equilibrium",
+                kinetics=None) -> dict:
     """Score distributions and P(top k) of every cell under parameter scatter.
 
     Parameters
@@ -176,6 +180,9 @@ def monte_carlo(selection: Selection, closures=("minimum-interface",), objective
         k of P(rank ≤ k) (per closure).
     max_values : int
         Refuse runs needing more than this many stored scores (samples × cells).
+    transport, kinetics
+        Transport limit of R_exc and the charge-transfer kinetics ``{"i0_A_cm2", "alpha_t"}`` (A/cm², –),
+        as for the screen (they matter only for a resistance objective).
 
     Returns
     -------
@@ -202,7 +209,7 @@ def monte_carlo(selection: Selection, closures=("minimum-interface",), objective
     rng = np.random.default_rng(seed)
     shifts = _draw_shifts(rng, sel, n_samples, spreads, distribution)
     scores, ranks, feas, top = _sample_scores(sel, closures, obj, shifts, top_k=top_k, mu_li_se_eV=mu_li_se_eV,
-                                              temperature_K=temperature_K)
+                                              temperature_K=temperature_K, transport=transport, kinetics=kinetics)
     S = n_samples
     mean, std, qs = _score_statistics(scores)
     q_, e_, a_, c_ = (g.ravel() for g in np.meshgrid(np.arange(Q), np.arange(E), np.arange(A), np.arange(C),
@@ -221,7 +228,8 @@ def monte_carlo(selection: Selection, closures=("minimum-interface",), objective
 
 def monte_carlo_outputs(out, selection: Selection, closures, objective, *, n_samples: int, seed: int,
                         spreads: Mapping[str, float], distribution: str = "uniform", top_k: int = 3,
-                        mu_li_se_eV: float | None = None, temperature_K: float = 300.0, top_n: int = 10):
+                        mu_li_se_eV: float | None = None, temperature_K: float = 300.0, top_n: int = 10,
+                        transport: str = "local-equilibrium", kinetics=None):
     """Run :func:`monte_carlo` for a screen and write ``out/uncertainty.parquet``.
 
     Parameters
@@ -230,6 +238,8 @@ def monte_carlo_outputs(out, selection: Selection, closures, objective, *, n_sam
         Output folder.
     selection, closures, objective, n_samples, seed, spreads, distribution, top_k, mu_li_se_eV, temperature_K
         As for :func:`monte_carlo` (μ_Li,SE in eV vs Li metal, temperature in K, spreads in V or eV).
+    transport, kinetics
+        As for :func:`monte_carlo`.
     top_n : int
         Cells listed in ``most_likely_top``.
 
@@ -244,7 +254,8 @@ def monte_carlo_outputs(out, selection: Selection, closures, objective, *, n_sam
     import pandas as pd
 
     mc = monte_carlo(selection, closures, objective, n_samples=n_samples, seed=seed, spreads=spreads,
-                     distribution=distribution, top_k=top_k, mu_li_se_eV=mu_li_se_eV, temperature_K=temperature_K)
+                     distribution=distribution, top_k=top_k, mu_li_se_eV=mu_li_se_eV, temperature_K=temperature_K,
+                     transport=transport, kinetics=kinetics)
     path = Path(out) / "uncertainty.parquet"
     write_bytes(path, to_parquet_bytes(mc["columns"]))
     df = pd.read_parquet(path)
