@@ -387,7 +387,8 @@ def _state_from_ocv(stack: Stack, ocv) -> ElectrodeState:
             f"stated Li contents: {rng[0]:.4f} .. {rng[1]:.4f} V ({stack.anode.material.name} anode, "
             f"{stack.cathode.material.name} cathode; capacities from thickness and Li site density; both "
             f"electrodes between 0 V vs Li/Li+ and {bal.u_max_V:.4g} V, the highest potential of their OCV data)")
-    q = np.zeros_like(v_req) if bal.fixed else monotone_root(bal.ocv, v_req, *(bal.bracket_range or bal.q_range), bracket=bal.bracket)
+    lo, hi = bal.bracket_range or bal.q_range
+    q = np.zeros_like(v_req) if bal.fixed else monotone_root(bal.ocv, v_req, lo, hi, bracket=bal.bracket)
     xa, xc = bal.fractions(q)
     ca, cc = bal.anode, bal.cathode
     with np.errstate(divide="ignore"):

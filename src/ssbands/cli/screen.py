@@ -42,9 +42,11 @@ _NAMES = CommaList(empty_error="a material list must name at least one material 
 @out_dir_option("ssbands-screen")
 @click.option("--resume", is_flag=True, help="finish an interrupted run in --out (finished chunks are kept)")
 @click.option("--overwrite", is_flag=True, help="replace a screen already in --out")
-@click.option("--workers", type=int, default=None, help="start a local Dask cluster with N worker processes")
+@click.option("--workers", type=click.IntRange(1), default=None,
+              help="start a local Dask cluster with N worker processes")
 @click.option("--scheduler", default=None, help="address of a Dask scheduler (e.g. tcp://host:8786)")
-@click.option("--jobs", type=int, default=None, help="local processes when not using Dask (default: all cores)")
+@click.option("--jobs", type=click.IntRange(1), default=None,
+              help="local processes when not using Dask (default: all cores)")
 @click.option("--chunk-size", "chunk_cells", type=click.IntRange(1), default=100_000, show_default=True,
               help="cells per chunk (results do not depend on it; --resume needs the same)")
 @click.option("--mc", "mc_samples", type=click.IntRange(0), default=0, help="Monte Carlo samples (0: off)")
@@ -114,6 +116,8 @@ def screen(anodes, electrolytes, cathodes, library_file, closure, mu_li_se, obje
                          "(add extrinsic: --closure minimum-interface,extrinsic)")
     if (i0 is None) != (alpha_t is None):
         raise click.UsageError("--i0 and --alpha-t go together")
+    if mc_samples > 0 and not spreads:
+        raise click.UsageError("--mc needs at least one --spread FIELD=WIDTH (e.g. work_function_eV=0.3)")
     lib = load_library(library_file)
     try:
         summary = run_screening(lib, out_dir, anodes=anodes, electrolytes=electrolytes, cathodes=cathodes,

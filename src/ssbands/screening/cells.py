@@ -203,9 +203,11 @@ def combine(ifc: Mapping[str, np.ndarray], anode_idx: np.ndarray, cathode_idx: n
     cols["R_interfaces_mean_ohm_cm2"] = Rcell.mean(-1).ravel()
     W = ifc["window_violation_V"][e]
     cols["window_violation_V"] = np.maximum(W[:, ai].max(-1)[:, :, None], W[:, ci].max(-1)[:, None, :]).ravel()
-    D = ifc["decomposition_code"][e]
-    cols["decomposition"] = ((D[:, ai] > 0).any(-1)[:, :, None] | (D[:, ci] > 0).any(-1)[:, None, :]).ravel()
-    cols["stability_known"] = ((D[:, ai] >= 0).all(-1)[:, :, None] & (D[:, ci] >= 0).all(-1)[:, None, :]).ravel()
+    D = np.asarray(ifc["decomposition_code"][e])
+    dec_a, dec_c = np.asarray(np.any(D[:, ai] > 0, axis=-1)), np.asarray(np.any(D[:, ci] > 0, axis=-1))
+    known_a, known_c = np.asarray(np.all(D[:, ai] >= 0, axis=-1)), np.asarray(np.all(D[:, ci] >= 0, axis=-1))
+    cols["decomposition"] = (dec_a[:, :, None] | dec_c[:, None, :]).ravel()
+    cols["stability_known"] = (known_a[:, :, None] & known_c[:, None, :]).ravel()
     J = ifc["injection_code"][q][e]
     cols["injection"] = ((J[:, ai] > 0).any(-1)[:, :, None] | (J[:, ci] > 0).any(-1)[:, None, :]).ravel()
     cols["injection_known"] = ((J[:, ai] >= 0).all(-1)[:, :, None] & (J[:, ci] >= 0).all(-1)[:, None, :]).ravel()

@@ -45,6 +45,7 @@ The electrode states and the electrolyte records come from :mod:`ssbands.screeni
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -167,8 +168,8 @@ def _charge_transfer(electrolytes: Sequence[ElectrolyteRecord], phi0: np.ndarray
     if kinetics is None:
         return R
     for e, rec in enumerate(electrolytes):
-        pars = [rec.value(f) for f in ("site_density_cm3", "defect_energy_eV", "permittivity", "alpha")]
-        ct = charge_transfer(phi0[..., e, :, :], *pars, T, i0_A_cm2=kinetics["i0_A_cm2"],
+        N, Ef0, eps, alpha = (rec.value(f) for f in ("site_density_cm3", "defect_energy_eV", "permittivity", "alpha"))
+        ct = charge_transfer(phi0[..., e, :, :], N, Ef0, eps, alpha, T, i0_A_cm2=kinetics["i0_A_cm2"],
                              alpha_t=kinetics["alpha_t"])
         R[..., e, :, :] = ct["R_ct_ohm_cm2"]
     return R
@@ -410,7 +411,7 @@ def interface_columns(res: Mapping[str, np.ndarray], electrodes: Sequence[Electr
 
     q, e, m, k = (g.ravel() for g in np.meshgrid(np.arange(Q), np.arange(E), np.arange(M), np.arange(K),
                                                   indexing="ij"))
-    cols = {
+    cols: dict[str, Any] = {
         "electrode": (m.astype(np.int32), [el.name for el in electrodes]),
         "role": (np.array([0 if el.role == "anode" else 1 for el in electrodes], np.int32)[m], ["anode", "cathode"]),
         "electrolyte": ((e + e_offset).astype(np.int32),

@@ -30,6 +30,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -97,9 +98,8 @@ def _cell_task(task: tuple[Chunk, np.ndarray, np.ndarray], shared: dict) -> dict
     t0 = time.perf_counter()
     cols = _combine_chunk(chunk, shared)
     nQ, nE, nA, nC = shared["dims"]
-    e, a, c = np.meshgrid(np.arange(chunk.e0, chunk.e1), np.arange(chunk.a0, chunk.a1), np.arange(chunk.c0, chunk.c1),
-                          indexing="ij")
-    e, a, c = e.ravel(), a.ravel(), c.ravel()
+    e, a, c = (g.ravel() for g in np.meshgrid(np.arange(chunk.e0, chunk.e1), np.arange(chunk.a0, chunk.a1),
+                                              np.arange(chunk.c0, chunk.c1), indexing="ij"))
     out = {
         "cell_id": ((chunk.q * nE + e) * nA + a).astype(np.int64) * nC + c,
         "anode": (a, shared["names"]["anode"]),
@@ -135,7 +135,7 @@ class _Run:
     store: ScreenStore
     resume: bool
     quiet: bool
-    ex: object = None
+    ex: Any = None
     timings: dict = field(default_factory=dict)
     counts: dict = field(default_factory=lambda: {"interface_chunks_reused": 0, "cell_chunks_reused": 0})
 
@@ -221,7 +221,7 @@ def _score_stage(run: _Run, plan: list[Chunk], offsets: np.ndarray, shared: dict
     n_cells = int(offsets[-1])
     score = np.empty(n_cells)
     cls = np.empty(n_cells, np.int8)
-    fronts = {q: [] for q in range(len(run.closures))}
+    fronts: dict[int, list] = {q: [] for q in range(len(run.closures))}
     with _progress(n_cells, "scores", run.quiet, "cell") as bar, _results(run, _score_task, plan, shared) as rs:
         for r in rs:
             o = offsets[r["id"]]

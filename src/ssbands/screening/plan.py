@@ -70,7 +70,7 @@ def plan_cell_chunks(n_closures: int, n_electrolytes: int, n_anodes: int, n_cath
     cb = min(n_cathodes, chunk_cells)
     ab = min(n_anodes, max(1, chunk_cells // cb))
     eb = min(n_electrolytes, max(1, chunk_cells // (ab * cb)))
-    out = []
+    out: list[Chunk] = []
     for q in range(n_closures):
         for e0 in range(0, n_electrolytes, eb):
             for a0 in range(0, n_anodes, ab):

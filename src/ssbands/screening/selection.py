@@ -259,7 +259,10 @@ def electrolyte_record(material, temperature_K: float = 300.0) -> ElectrolyteRec
     for f in ("band_gap_eV", "ionization_potential_eV", *_TRANSPORT):
         if material.has(f):
             vals[f] = float(material.get(f))
-    window = tuple(float(v) for v in material.get("window_V")) if material.has("window_V") else None
+    window: tuple[float, float] | None = None
+    if material.has("window_V"):
+        lo, hi = material.get("window_V")
+        window = (float(lo), float(hi))
     missing = []
     if window is None:
         missing.append(("window_V", PARTIAL_FIELDS["window_V"]))

@@ -17,6 +17,7 @@ in every description.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -94,7 +95,8 @@ def synthetic_library(n_electrodes: int, n_electrolytes: int, seed: int = 0, unk
             phi_top = rng.uniform(3.0, 4.9)
             phi_end = rng.uniform(2.9, 3.3)
             wf_values = _falling(rng, phi_top, min(phi_end, phi_top - 0.05))
-            wf = {"kind": "table", "x": list(_X), "values": [round(v, 5) for v in wf_values], "source": src}
+            wf: dict[str, Any] = {"kind": "table", "x": list(_X), "values": [round(v, 5) for v in wf_values],
+                                  "source": src}
             cap = float(10 ** rng.uniform(22.3, 23.3))
         else:
             name = f"SynCathode{i // 2 + 1:0{width}d}"
