@@ -4,10 +4,12 @@ Routes (all JSON unless stated):
 
 * ``GET /`` the page; ``/static/...`` its scripts, styles and the vendored uPlot (no CDN).
 * ``GET /api/info`` library, initial case, limits and capabilities.
-* ``POST /api/band`` ``{"stack": {...}, "ocv": V[, "reference_ocv": V]}`` → the ``ssbands band --json``
-  object of that stack and OCV.
-* ``WS /ws`` the slider channel: text ``{"type": "solve", "id", "stack", "ocv"}`` in, one binary
-  frame (:mod:`ssbands.web.protocol`) or a text ``{"type": "error", "id", "field", "message"}`` out.
+* ``POST /api/band`` ``{"stack": {...}, "ocv": V[, "reference_ocv": V, "transport": limit, "kinetics":
+  {"i0_A_cm2", "alpha_t"}]}`` → the ``ssbands band --json`` object of that stack and OCV (with
+  ``--transport`` and ``--i0/--alpha-t``).
+* ``WS /ws`` the slider channel: text ``{"type": "solve", "id", "stack", "ocv"[, "transport",
+  "kinetics"]}`` in, one binary frame (:mod:`ssbands.web.protocol`) or a text ``{"type": "error",
+  "id", "field", "message"}`` out.
 * ``POST /api/frame`` the same solve as one binary frame over HTTP.
 * ``POST /api/export`` (PNG, SVG, CSV, NetCDF), ``/api/uncertainty``, ``/api/case/save``,
   ``/api/case/parse``, ``/api/kpfm/upload`` (raw bytes), ``/api/kpfm/fit``, ``/api/screen/live``,
@@ -40,7 +42,7 @@ from .._version import __version__
 from ..errors import SSBandsError
 from ..materials import Library
 from .case import EXPORTS, case_toml, export_bytes, parse_case
-from .compute import Model, error_field, one_line, profile_arrays, slider_range
+from .compute import Model, error_field, one_line, slider_range, solve_options
 from .kpfm import FIT_PARAMETERS, UploadStore, fit_upload, read_upload
 from .protocol import encode_frame
 from .security import (
@@ -185,16 +187,18 @@ class Handlers:
     async def band(self, request: Request):
         """The ``ssbands band --json`` object of a stack at one OCV."""
         body = self._object(await self.json_body(request))
-        solved = await run_in_threadpool(self.model.solve, body.get("stack"), body.get("ocv"),
-                                         body.get("reference_ocv"))
+        opts = solve_options(body)
+        solved = await run_in_threadpool(lambda: self.model.solve(body.get("stack"), body.get("ocv"),
+                                                                  body.get("reference_ocv"), **opts))
         return JSONResponse(solved.summary)
 
     async def frame(self, request: Request):
         """One solve as a binary frame (as on the WebSocket): pinned cases, restored views, scripts."""
         body = self._object(await self.json_body(request))
-        solved = await run_in_threadpool(self.model.solve, body.get("stack"), body.get("ocv"),
-                                         body.get("reference_ocv"))
-        data = encode_frame({"type": "solve", "id": None, **solved.header()}, profile_arrays(solved.dataset))
+        opts = solve_options(body)
+        solved = await run_in_threadpool(lambda: self.model.solve_fast(body.get("stack"), body.get("ocv"),
+                                                                       body.get("reference_ocv"), **opts))
+        data = encode_frame({"type": "solve", "id": None, **solved.header()}, solved.frame_arrays())
         return Response(data, media_type="application/octet-stream")
 
     async def ocv_range(self, request: Request):
@@ -210,7 +214,8 @@ class Handlers:
         fmt = str(body.get("format", ""))
         if fmt not in EXPORTS:
             raise RequestRefused(400, f"format must be one of {', '.join(EXPORTS)}")
-        solved = await run_in_threadpool(self.model.solve, body.get("stack"), body.get("ocv"))
+        opts = solve_options(body)
+        solved = await run_in_threadpool(lambda: self.model.solve(body.get("stack"), body.get("ocv"), **opts))
         data = await run_in_threadpool(export_bytes, solved.dataset, fmt)
         name = f"ssbands_band_{solved.summary['ocv_V']:.3f}V{EXPORTS[fmt][0]}"
         return Response(data, media_type=EXPORTS[fmt][1],
@@ -321,8 +326,9 @@ class Handlers:
             if not isinstance(msg, dict) or msg.get("type") != "solve":
                 raise RequestRefused(400, 'messages are {"type": "solve", "id", "stack", "ocv"}')
             rid = msg.get("id")
-            solved = self.model.solve(msg.get("stack"), msg.get("ocv"), msg.get("reference_ocv"))
-            arrays = profile_arrays(solved.dataset)
+            solved = self.model.solve_fast(msg.get("stack"), msg.get("ocv"), msg.get("reference_ocv"),
+                                           **solve_options(msg))
+            arrays = solved.frame_arrays()
             handle_ms = (time.perf_counter() - t0) * 1e3
             return encode_frame({"type": "solve", "id": rid, **solved.header(), "handle_ms": handle_ms}, arrays)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server stays up
