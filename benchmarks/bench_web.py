@@ -66,7 +66,7 @@ def _mp(values):
 def _row(name, rows, n):
     return (f"| {name} | {n} | {_mp([r['latency_ms'] for r in rows])} | {_mp([r.get('frame_ms') for r in rows])} | "
             f"{_mp([r['solve_ms'] for r in rows])} | {_mp([r['handle_ms'] for r in rows])} | "
-            f"{_mp([r['render_ms'] for r in rows])} |")
+            f"{_mp([r.get('reply_ms') for r in rows])} | {_mp([r['render_ms'] for r in rows])} |")
 
 
 def _start_server():
@@ -111,6 +111,7 @@ def main():
         print(f"(skipped: Debian's chromium is not installed at {CHROMIUM})")
         return
 
+    load0 = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     proc, url = _start_server()
     try:
         with sync_playwright() as p:
@@ -130,12 +131,13 @@ def main():
         proc.wait(10)
     rendered = drag["rendered"]
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"load average at the start: {load0:.1f}")
     print(f"machine: {cpu_model()}, {os.cpu_count()} cores (load average {load:.1f} at the end); headless Chromium "
           f"{version}; date {time.strftime('%Y-%m-%d')}; server: `ssbands web` in its own process; stack: Fuller 2021 "
           f"example ({len(steps[-1]['x_nm'])} grid points, 6 layers)\n")
     print("| mode | rendered solves | input → drawn | input → next frame | server solve | server message "
-          "(solve + arrays) | page render (decode, 4 plots, tables) |")
-    print("|---|---|---|---|---|---|---|")
+          "(solve + arrays) | sent → reply (page) | page render (decode, 4 plots, tables) |")
+    print("|---|---|---|---|---|---|---|---|")
     print(_row("single slider steps (one at a time)", steps, len(steps)))
     print(_row(f"drag: input every 8 ms for {a.drag_s:g} s ({drag['inputs']} inputs, latest rendered)", rendered,
                len(rendered)))

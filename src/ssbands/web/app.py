@@ -317,10 +317,24 @@ class Handlers:
         stack = await run_in_threadpool(self.model.stack, body.get("stack"))
         return JSONResponse(await run_in_threadpool(PANELS[name], self.model, stack, body))
 
-    def solve_message(self, text: str) -> bytes | str:
-        """The reply to one WebSocket message: a binary frame, or a JSON error text."""
+    def solve_message(self, text: str, received: float | None = None) -> bytes | str:
+        """The reply to one WebSocket message: a binary frame, or a JSON error text.
+
+        Parameters
+        ----------
+        text : str
+            The message.
+        received : float, optional
+            ``time.perf_counter()`` when the server received it (the frame's ``queue_ms`` is the wait
+            from then to the start of the solve, ms).
+
+        Returns
+        -------
+        bytes or str
+        """
         rid = None
         t0 = time.perf_counter()
+        queue_ms = (t0 - received) * 1e3 if received is not None else 0.0
         try:
             msg = parse_json(text)
             if not isinstance(msg, dict) or msg.get("type") != "solve":
@@ -330,7 +344,8 @@ class Handlers:
                                            **solve_options(msg))
             arrays = solved.frame_arrays()
             handle_ms = (time.perf_counter() - t0) * 1e3
-            return encode_frame({"type": "solve", "id": rid, **solved.header(), "handle_ms": handle_ms}, arrays)
+            return encode_frame({"type": "solve", "id": rid, **solved.header(), "handle_ms": handle_ms,
+                                 "queue_ms": queue_ms}, arrays)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server stays up
             if not isinstance(exc, (SSBandsError, ValueError, RequestRefused)):
                 log.exception("internal error in a solve")
@@ -348,6 +363,7 @@ class Handlers:
         try:
             while True:
                 message = await ws.receive()
+                received = time.perf_counter()
                 if message["type"] == "websocket.disconnect":
                     return
                 text = message.get("text")
@@ -359,7 +375,7 @@ class Handlers:
                     reply: bytes | str = json.dumps({"type": "error", "id": None, "field": "request",
                                                      "message": "message larger than the server's limit"})
                 else:
-                    reply = await run_in_threadpool(self.solve_message, text)
+                    reply = await run_in_threadpool(self.solve_message, text, received)
                 if isinstance(reply, bytes):
                     await ws.send_bytes(reply)
                 else:

@@ -84,9 +84,10 @@ export class SolveChannel {
     this.ws.onmessage = (ev) => this.receive(ev.data);
   }
 
-  // Ask for a solve; t0 is the performance.now() of the user input that caused it.
-  request(stack, ocv, t0 = performance.now()) {
-    this.pending = { type: "solve", id: this.nextId++, stack, ocv, t0 };
+  // Ask for a solve; t0 is the performance.now() of the user input that caused it; options are the
+  // band solve's transport limit and kinetics ({transport, kinetics}, see state.js solveOptions).
+  request(stack, ocv, t0 = performance.now(), options = {}) {
+    this.pending = { type: "solve", id: this.nextId++, stack, ocv, t0, options };
     this.flush();
   }
 
@@ -94,12 +95,14 @@ export class SolveChannel {
     if (this.inFlight || !this.pending || !this.ws || this.ws.readyState !== WebSocket.OPEN) return;
     this.inFlight = this.pending;
     this.pending = null;
-    const { type, id, stack, ocv } = this.inFlight;
-    this.ws.send(JSON.stringify({ type, id, stack, ocv }));
+    const { type, id, stack, ocv, options } = this.inFlight;
+    this.inFlight.tSent = performance.now();
+    this.ws.send(JSON.stringify({ type, id, stack, ocv, ...options }));
   }
 
   receive(data) {
     const req = this.inFlight;
+    if (req) req.tReceived = performance.now();
     this.inFlight = null;
     try {
       if (typeof data === "string") {

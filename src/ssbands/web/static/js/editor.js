@@ -135,10 +135,10 @@ export class Editor {
 
   setSlider([lo, hi]) {
     for (const id of ["ocv", "ocv-input"]) {
-      $(id).min = String(lo);
-      $(id).max = String(hi);
+      if ($(id).min !== String(lo)) $(id).min = String(lo);
+      if ($(id).max !== String(hi)) $(id).max = String(hi);
     }
-    $("ocv").value = String(state.ocv);
+    if (Number($("ocv").value) !== state.ocv) $("ocv").value = String(state.ocv);
   }
 
   options(role, current) {

@@ -2,7 +2,7 @@
 // current frame, the pinned cases, the uncertainty bands and the KPFM overlay; and the tables.
 
 import { PIN_COLORS } from "./plots.js";
-import { el, fmt } from "./util.js";
+import { el, fillTable, fmt } from "./util.js";
 
 function sameX(a, b) {
   if (!a || !b || a.length !== b.length) return false;
@@ -128,17 +128,14 @@ const LAYER_COLUMNS = [
   ["delta_cpd_work_function_V", "−ΔΦ/e (V)"], ["delta_cpd_potential_V", "ΔV (V)"], ["li_fraction", "x_Li"],
 ];
 
-function table(target, head, rows) {
-  target.replaceChildren(
-    el("thead", {}, el("tr", {}, ...head.map((h) => el("th", { text: h })))),
-    el("tbody", {}, ...rows.map((r) => el("tr", {}, ...r.map((c) => el("td", { text: c }))))),
-  );
-}
-
 export function renderTables(summary, ifaceTable, layerTable, notes) {
-  table(ifaceTable, ["interface", ...IFACE_COLUMNS.map((c) => c[1])],
-        summary.interfaces.map((i) => [`${i.left}|${i.right}`, ...IFACE_COLUMNS.map(([k]) => fmt(i[k], 3))]));
-  table(layerTable, ["layer", ...LAYER_COLUMNS.map((c) => c[1])],
-        summary.layers.map((L) => [L.name, ...LAYER_COLUMNS.map(([k]) => fmt(L[k], 3))]));
-  notes.replaceChildren(...summary.notes.map((n) => el("li", { text: n })));
+  fillTable(ifaceTable, ["interface", ...IFACE_COLUMNS.map((c) => c[1])],
+            summary.interfaces.map((i) => [`${i.left}|${i.right}`, ...IFACE_COLUMNS.map(([k]) => fmt(i[k], 3))]));
+  fillTable(layerTable, ["layer", ...LAYER_COLUMNS.map((c) => c[1])],
+            summary.layers.map((L) => [L.name, ...LAYER_COLUMNS.map(([k]) => fmt(L[k], 3))]));
+  const key = summary.notes.join("\u0001");
+  if (notes.dataset.key !== key) {
+    notes.replaceChildren(...summary.notes.map((n) => el("li", { text: n })));
+    notes.dataset.key = key;
+  }
 }
