@@ -9,11 +9,13 @@ Routes (all JSON unless stated):
   ``--transport`` and ``--i0/--alpha-t``).
 * ``WS /ws`` the slider channel: text ``{"type": "solve", "id", "stack", "ocv"[, "transport",
   "kinetics"]}`` in, one binary frame (:mod:`ssbands.web.protocol`) or a text ``{"type": "error",
-  "id", "field", "message"}`` out.
+  "id", "field", "message"}`` out; ``{"type": "panel", "id", "name", "stack", ...}`` is answered by
+  ``{"type": "panel", "id", "name", "result"}`` (the page asks its panels on a second socket).
 * ``POST /api/frame`` the same solve as one binary frame over HTTP.
 * ``POST /api/export`` (PNG, SVG, CSV, NetCDF), ``/api/uncertainty``, ``/api/case/save``,
   ``/api/case/parse``, ``/api/kpfm/upload`` (raw bytes), ``/api/kpfm/fit``, ``/api/screen/live``,
-  ``GET /api/screen`` (the ``--screen`` folder), ``POST /api/panel/{name}`` (registered panels).
+  ``GET /api/screen`` (the ``--screen`` folder), ``POST /api/panel/{name}`` (registered panels; the
+  impedance panel, :mod:`ssbands.web.impedance_panel`, is registered here).
 
 Errors the user can fix come back as status 400 with ``{"error": one line, "field": control}``; the
 server logs anything else and answers 500, and keeps serving.
@@ -43,6 +45,7 @@ from ..errors import SSBandsError
 from ..materials import Library
 from .case import EXPORTS, case_toml, export_bytes, parse_case
 from .compute import Model, error_field, one_line, slider_range, solve_options
+from .impedance_panel import impedance_panel
 from .kpfm import FIT_PARAMETERS, UploadStore, fit_upload, read_upload
 from .protocol import encode_frame
 from .security import (
@@ -75,6 +78,9 @@ def register_panel(name: str, compute: Callable[[Model, Any, dict], dict]) -> No
         the validated :class:`ssbands.cell.Stack`, ``body`` the request (with ``ocv``).
     """
     PANELS[name] = compute
+
+
+register_panel("impedance", impedance_panel)
 
 
 @dataclass
@@ -317,8 +323,26 @@ class Handlers:
         stack = await run_in_threadpool(self.model.stack, body.get("stack"))
         return JSONResponse(await run_in_threadpool(PANELS[name], self.model, stack, body))
 
+    def panel_result(self, msg: dict) -> dict:
+        """The answer of a registered panel to a request (``name``, ``stack`` and the panel's settings).
+
+        Parameters
+        ----------
+        msg : dict
+            The request (a WebSocket message or an HTTP body with ``name``).
+
+        Returns
+        -------
+        dict
+            What the panel's compute function returns (JSON-ready).
+        """
+        name = msg.get("name")
+        if not isinstance(name, str) or name not in PANELS:
+            raise RequestRefused(404, f"no panel {name!r} on this server")
+        return PANELS[name](self.model, self.model.stack(msg.get("stack")), msg)
+
     def solve_message(self, text: str, received: float | None = None) -> bytes | str:
-        """The reply to one WebSocket message: a binary frame, or a JSON error text.
+        """The reply to one WebSocket message: a binary frame (solve), a JSON text (panel) or a JSON error text.
 
         Parameters
         ----------
@@ -337,9 +361,13 @@ class Handlers:
         queue_ms = (t0 - received) * 1e3 if received is not None else 0.0
         try:
             msg = parse_json(text)
-            if not isinstance(msg, dict) or msg.get("type") != "solve":
-                raise RequestRefused(400, 'messages are {"type": "solve", "id", "stack", "ocv"}')
+            if not isinstance(msg, dict) or msg.get("type") not in ("solve", "panel"):
+                raise RequestRefused(400, 'messages are {"type": "solve", "id", "stack", "ocv"} or '
+                                          '{"type": "panel", "id", "name", "stack", ...}')
             rid = msg.get("id")
+            if msg["type"] == "panel":
+                return json.dumps({"type": "panel", "id": rid, "name": msg.get("name"),
+                                   "result": self.panel_result(msg)}, allow_nan=False)
             solved = self.model.solve_fast(msg.get("stack"), msg.get("ocv"), msg.get("reference_ocv"),
                                            **solve_options(msg))
             arrays = solved.frame_arrays()
@@ -355,7 +383,7 @@ class Handlers:
                                "field": fld, "message": msg_text})
 
     async def websocket(self, ws: WebSocket):
-        """The slider channel: one solve per message, answered in order."""
+        """The slider channel: one solve (or panel request) per message, answered in order."""
         if not same_origin(ws.headers.get("origin"), ws.headers.get("host")):
             await ws.close(code=1008)
             return

@@ -8,12 +8,13 @@ import { ApiError, getJSON, postForBlob, postJSON, SolveChannel } from "./api.js
 import { Compare, framePlain } from "./compare.js";
 import { Editor } from "./editor.js";
 import { Kpfm } from "./kpfm.js";
+import "./impedance.js"; // registers the impedance panel
 import { initPanels } from "./panels.js";
 import { LinePlot } from "./plots.js";
 import { Screen } from "./screen.js";
 import { applySaved, caseView, decodeState, solveOptions, state, writeURL } from "./state.js";
 import { $, debounce, download, setText } from "./util.js";
-import { bandSpecs, dcpdSpecs, layerBands, renderTables, zoomData, zoomSpecs } from "./views.js";
+import { bandSpecs, dcpdSpecs, layerBands, referenceText, renderTables, zoomData, zoomSpecs } from "./views.js";
 
 const SOLVE_FIELDS = ["ocv", "closure", "mu_li_se", "temperature", "tip", "dipoles", "ground", "layers", "stack",
                       "kinetics", "transport"];
@@ -85,6 +86,7 @@ function rerender() {
     setText($(`zoom-${side}-title`), z.title);
   });
   renderTables(summary, $("iface-table"), $("layer-table"), $("notes"));
+  setText($("reference"), referenceText(summary));
 }
 
 function onFrame({ header, arrays }, req) {
@@ -176,6 +178,7 @@ function bindActions(info) {
       const r = await postJSON("/api/case/parse", { text: await file.text() });
       applySaved({ stack: r.stack, ocv: r.view.ocv ?? state.ocv, pins: r.view.pins || [], view: r.view.view });
       editor.render();
+      for (const p of panels) if (p.sync) p.sync();
       await compare.restore();
       clearError("case");
       requestSolve();
@@ -215,7 +218,7 @@ async function boot() {
   api.kpfm = kpfm;
   api.compare = compare;
   new Screen(app, info);
-  panels = initPanels(info.capabilities);
+  panels = initPanels(info.capabilities, app);
   bindActions(info);
   if (state.pins.length) await compare.restore();
   channel = new SolveChannel(onFrame, onSolveError, (s) => { $("status").textContent = s; });
