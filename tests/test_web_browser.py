@@ -317,6 +317,7 @@ def test_screenshot(view, tmp_path):
     _wait_text(page, "uncertainty-status", "t.includes('samples')")
     page.get_by_test_id("screen-compute").click()
     page.wait_for_selector("[data-testid=screen-heatmap] td.cell")
+    page.wait_for_function("() => window.ssbands.lastImpedance && window.ssbands.lastImpedance.ocv_V === 3.9")
     page.wait_for_timeout(200)
     path = FIGURE if os.environ.get("SSBANDS_UPDATE_FIGURES") == "1" else tmp_path / "web_tool.png"
     page.screenshot(path=str(path), full_page=True)

@@ -15,7 +15,7 @@ per validated stack in :class:`PreparedStack`.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -53,7 +53,6 @@ class Reference:
     label: str
 
 
-@dataclass(eq=False)
 class PreparedStack:
     """A validated stack with what every solve of it reuses (the grid, Φ_Li, the reference states).
 
@@ -65,11 +64,12 @@ class PreparedStack:
         Work function of Li metal Φ_Li (eV) of the server's library.
     """
 
-    stack: Stack
-    phi_li_eV: float
-    _grid: Any = None
-    _refs: dict = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    def __init__(self, stack: Stack, phi_li_eV: float):
+        self.stack = stack
+        self.phi_li_eV = float(phi_li_eV)
+        self._grid: tuple[np.ndarray, np.ndarray] | None = None
+        self._refs: dict[Any, Reference] = {}
+        self._lock = threading.Lock()
 
     @property
     def ocv_range(self) -> tuple[float, float]:

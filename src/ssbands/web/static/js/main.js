@@ -159,7 +159,7 @@ function bindActions(info) {
   $("export").addEventListener("click", async () => {
     const format = $("export-format").value;
     try {
-      download(await postForBlob("/api/export", { stack: state.stack, ocv: state.ocv, format }),
+      download(await postForBlob("/api/export", { stack: state.stack, ocv: state.ocv, format, ...solveOptions() }),
                `ssbands_band_${state.ocv.toFixed(3)}V.${format}`);
       clearError("case");
     } catch (e) { showError("case", e.message); }
