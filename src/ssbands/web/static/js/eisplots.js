@@ -22,6 +22,25 @@ function ticks(lo, hi, target) {
   return out;
 }
 
+// The part of the segment [x0, y0, x1, y1] inside box [left, top, right, bottom] (Liang–Barsky), or null.
+export function clipSegment([x0, y0, x1, y1], [l, t, r, b]) {
+  const dx = x1 - x0;
+  const dy = y1 - y0;
+  let u0 = 0;
+  let u1 = 1;
+  for (const [p, q] of [[-dx, x0 - l], [dx, r - x0], [-dy, y0 - t], [dy, b - y0]]) {
+    if (p === 0) {
+      if (q < 0) return null;
+    } else {
+      const u = q / p;
+      if (p < 0) u0 = Math.max(u0, u);
+      else u1 = Math.min(u1, u);
+      if (u0 > u1) return null;
+    }
+  }
+  return [x0 + u0 * dx, y0 + u0 * dy, x0 + u1 * dx, y0 + u1 * dy];
+}
+
 // The view of a Nyquist plot: equal scales on both axes; a low-frequency capacitive tail that would hide
 // the arcs (−Z″ > 3 max Z′) is cut off, as in the package's figure.
 export function nyquistView(zr, zi, w, h) {
@@ -89,12 +108,21 @@ export function drawNyquist(canvas, { zr, zi, fitR, fitI, freq }) {
   ctx.beginPath();
   ctx.rect(m.l, m.t, pw, ph);
   ctx.clip();
+  const box = [m.l - 2, m.t - 2, m.l + pw + 2, m.t + ph + 2];
   const line = (xs, ys, color, dash, width) => {
     ctx.beginPath();
     ctx.setLineDash(dash);
     ctx.strokeStyle = color;
     ctx.lineWidth = width;
-    xs.forEach((x, i) => (i ? ctx.lineTo(X(x), Y(-ys[i])) : ctx.moveTo(X(x), Y(-ys[i]))));
+    // only the visible parts: a cut-off tail can reach 1e8 px, and dashing it would take seconds
+    let pen = null;
+    for (let i = 1; i < xs.length; i++) {
+      const seg = clipSegment([X(xs[i - 1]), Y(-ys[i - 1]), X(xs[i]), Y(-ys[i])], box);
+      if (!seg) { pen = null; continue; }
+      if (!pen || pen[0] !== seg[0] || pen[1] !== seg[1]) ctx.moveTo(seg[0], seg[1]);
+      ctx.lineTo(seg[2], seg[3]);
+      pen = [seg[2], seg[3]];
+    }
     ctx.stroke();
     ctx.setLineDash([]);
   };
@@ -106,8 +134,9 @@ export function drawNyquist(canvas, { zr, zi, fitR, fitI, freq }) {
   let last = null;
   freq.forEach((f, i) => { // a dot at each decade of frequency, labelled where there is room
     const d = Math.floor(Math.log10(f) + 1e-9);
-    if (decade !== null && d !== decade) {
-      const [px, py] = [X(zr[i]), Y(-zi[i])];
+    const [px, py] = [X(zr[i]), Y(-zi[i])];
+    const inside = px >= box[0] && px <= box[2] && py >= box[1] && py <= box[3];
+    if (decade !== null && d !== decade && inside) {
       ctx.beginPath();
       ctx.arc(px, py, 2, 0, 2 * Math.PI);
       ctx.fill();
@@ -136,6 +165,16 @@ export function drawNyquist(canvas, { zr, zi, fitR, fitI, freq }) {
 const mag = (re, im) => re.map((r, i) => Math.hypot(r, im[i]));
 const phase = (re, im) => re.map((r, i) => (-Math.atan2(im[i], r) * 180) / Math.PI);
 
+// Labels of a log axis: decades only, as 1e6 beyond 1e±3.
+function logLabels(u, splits) {
+  return splits.map((v) => { // uPlot hands null for the minor ticks it does not label
+    if (v === null || !(v > 0)) return null;
+    const k = Math.log10(v);
+    if (Math.abs(k - Math.round(k)) > 1e-9) return null;
+    return Math.abs(k) >= 3 ? `1e${Math.round(k)}` : String(v);
+  });
+}
+
 // Bode plot (uPlot, rebuilt on each spectrum: it changes rarely).
 export function drawBode(target, old, { zr, zi, fitR, fitI, freq }) {
   if (old) old.destroy();
@@ -153,7 +192,8 @@ export function drawBode(target, old, { zr, zi, fitR, fitI, freq }) {
   const opts = {
     width: Math.max(240, target.clientWidth || 400), height: 300,
     scales: { x: { time: false, distr: 3 }, y: { distr: 3 }, deg: { range: [0, 90] } },
-    axes: [{ label: "frequency (Hz)", size: 40 }, { label: "|Z| (Ω cm²)", size: 64 },
+    axes: [{ label: "frequency (Hz)", size: 40, values: logLabels },
+           { label: "|Z| (Ω cm²)", size: 64, values: logLabels },
            { scale: "deg", side: 1, label: "−phase (°)", grid: { show: false }, size: 48 }],
     series,
     legend: { show: true, live: true },
