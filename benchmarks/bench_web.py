@@ -147,8 +147,8 @@ def main():
         proc.wait(10)
     rendered = drag["rendered"]
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"load average at the start: {load0:.1f}")
-    print(f"machine: {cpu_model()}, {os.cpu_count()} cores (load average {load:.1f} at the end); headless Chromium "
+    print(f"machine: {cpu_model()}, {os.cpu_count()} cores (load average {load0:.1f} at the start, {load:.1f} at the "
+          f"end); headless Chromium "
           f"{version}; date {time.strftime('%Y-%m-%d')}; server: `ssbands web` in its own process; stack: Fuller 2021 "
           f"example ({len(steps[-1]['x_nm'])} grid points, 6 layers)\n")
     print("| mode | rendered solves | input → drawn | input → next frame | server solve | server message "
