@@ -29,6 +29,7 @@ class ImpedancePanel {
     this.shownKey = null;
     this.failedKey = null;
     this.result = null;
+    this.cell = null; // {stack, ocv} of the last rendered band solve
     this.bode = null;
     this.channel = new PanelChannel();
     window.ssbands.impedance = this;
@@ -81,8 +82,10 @@ class ImpedancePanel {
     $("imp-auto").checked = Boolean(z.auto);
   }
 
-  // Called after each rendered band solve.
-  update() {
+  // Called after each rendered band solve: the panel follows the cell on screen (the last state the band
+  // solve accepted, not a newer one it may refuse).
+  update(st, frame, header) {
+    this.cell = { stack: JSON.parse(JSON.stringify(state.stack)), ocv: header ? header.ocv_V : state.ocv };
     if (state.view.impedance.auto) this.schedule();
   }
 
@@ -93,7 +96,8 @@ class ImpedancePanel {
 
   body() {
     const z = state.view.impedance;
-    const b = { stack: state.stack, ocv: state.ocv, electrodes: z.electrodes, transport: z.transport, points: z.points };
+    const cell = this.cell || { stack: state.stack, ocv: state.ocv };
+    const b = { stack: cell.stack, ocv: cell.ocv, electrodes: z.electrodes, transport: z.transport, points: z.points };
     if (z.electrodes === "butler-volmer") {
       b.i0_A_cm2 = z.i0;
       b.alpha_t = z.alpha_t;

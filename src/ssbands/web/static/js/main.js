@@ -99,7 +99,7 @@ function onFrame({ header, arrays }, req) {
   setText($("ocv-range"), `reachable ${show(lo, "−∞")} … ${show(hi, "∞")} V`);
   clearSolveErrors();
   rerender();
-  for (const p of panels) p.update(state, F);
+  for (const p of panels) p.update(state, F, header);
   const t0 = req ? req.t0 : tStart;
   const last = { ocv_V: header.ocv_V, x_nm: F.x_nm, E_vac_eV: F.E_vac_eV, E_F_eV: F.E_F_eV, cpd_V: F.cpd_V,
                  dcpd_V: F.dcpd_V, latency_ms: null, solve_ms: header.solve_ms, handle_ms: header.handle_ms,

@@ -1,5 +1,5 @@
 // Extra panels that appear when the server reports their capability (GET /api/info "capabilities").
-// A panel module calls registerPanel(name, {init(section, app), update(state, frame), sync?()}); the
+// A panel module calls registerPanel(name, {init(section, app), update(state, frame, header), sync?()}); the
 // server side registers the same name with ssbands.web.app.register_panel and answers
 // POST /api/panel/{name}. `app` is the page's hooks (requestSolve, showError, clearError, saveURL, ...);
 // update runs after each rendered band solve, sync after the state was restored (a loaded case).
