@@ -20,7 +20,8 @@ MODULES = [
     "ssbands.kpfm.series", "ssbands.kpfm.fit", "ssbands.screening", "ssbands.impedance",
     "ssbands.impedance.linear", "ssbands.impedance.model", "ssbands.impedance.circuit", "ssbands.impedance.kk",
     "ssbands.impedance.data", "ssbands.plotting.impedance",
-    "ssbands.web.compute", "ssbands.web.protocol", "ssbands.web.app", "ssbands.web.server",
+    "ssbands.web.compute", "ssbands.web.fast", "ssbands.web.impedance_panel", "ssbands.web.protocol", "ssbands.web.app",
+    "ssbands.web.server",
 ]
 
 

@@ -80,7 +80,7 @@ def test_info_lists_library_case_and_capabilities(client):
     assert info["case"]["stack"]["layer"][1]["material"] == "LixSi"
     assert 0.0 <= info["case"]["view"]["ocv"] <= 4.3
     assert info["capabilities"]["screen_folder"] is False
-    assert "impedance" not in info["capabilities"]
+    assert info["capabilities"]["impedance"] is True and "defects" not in info["capabilities"]
 
 
 def test_websocket_frame_carries_float_arrays_and_the_band_json(client, fuller_stack, capsys):

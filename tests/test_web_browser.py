@@ -123,7 +123,8 @@ def test_page_loads_offline_with_the_automation_contract(view):
     last = page.evaluate("() => window.ssbands.lastSolve")
     assert set(last) >= {"ocv_V", "x_nm", "E_vac_eV", "E_F_eV", "cpd_V", "dcpd_V", "latency_ms"}
     assert len(last["x_nm"]) == len(last["E_vac_eV"]) > 100 and last["latency_ms"] > 0
-    assert page.get_by_test_id("impedance-panel").is_hidden()  # shown only when the server reports it
+    assert page.get_by_test_id("defects-panel").is_hidden()  # shown only when the server reports it
+    assert page.get_by_test_id("impedance-panel").is_visible()  # the server reports the impedance panel
     assert view.errors == []
 
 
@@ -316,8 +317,116 @@ def test_screenshot(view, tmp_path):
     _wait_text(page, "uncertainty-status", "t.includes('samples')")
     page.get_by_test_id("screen-compute").click()
     page.wait_for_selector("[data-testid=screen-heatmap] td.cell")
+    page.wait_for_function("() => window.ssbands.lastImpedance && window.ssbands.lastImpedance.ocv_V === 3.9")
     page.wait_for_timeout(200)
     path = FIGURE if os.environ.get("SSBANDS_UPDATE_FIGURES") == "1" else tmp_path / "web_tool.png"
     page.screenshot(path=str(path), full_page=True)
     assert path.read_bytes().startswith(b"\x89PNG") and path.stat().st_size > 50_000
+    assert view.errors == []
+
+
+def _impedance_at(page, ocv, **settings):
+    """Wait for the impedance panel's answer at ``ocv`` with ``settings`` (electrodes, transport)."""
+    def js(v):
+        return json.dumps(json.dumps(v, separators=(",", ":")))
+
+    cond = " && ".join([f"Math.abs(r.ocv_V - {ocv!r}) < 1e-12"]
+                       + [f"JSON.stringify(r.{k}) === {js(v)}" for k, v in settings.items()])
+    page.wait_for_function(f"() => {{ const r = window.ssbands.lastImpedance; return r && {cond}; }}")
+    return page.evaluate("() => window.ssbands.lastImpedance")
+
+
+def _floats(obj):
+    """``obj`` with every number as a float (JavaScript hands large whole floats back as ints)."""
+    if isinstance(obj, dict):
+        return {k: _floats(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_floats(v) for v in obj]
+    return float(obj) if isinstance(obj, int) and not isinstance(obj, bool) else obj
+
+
+def _assert_cli_values(got, ref, path=""):
+    """Every value of the CLI's JSON object ``ref`` equals the page's (numbers to 1e-10 relative)."""
+    if isinstance(ref, dict):
+        for k, v in ref.items():
+            _assert_cli_values(got[k], v, f"{path}.{k}")
+    elif isinstance(ref, list) and ref and all(isinstance(v, float) for v in ref):
+        np.testing.assert_allclose(got, ref, rtol=1e-10, atol=0, err_msg=path)
+    elif isinstance(ref, list):
+        assert len(got) == len(ref), path
+        for i, (a, b) in enumerate(zip(got, ref, strict=True)):
+            _assert_cli_values(a, b, f"{path}[{i}]")
+    elif isinstance(ref, float):
+        assert got == pytest.approx(ref, rel=1e-10, abs=0), path
+    else:
+        assert got == ref, path
+
+
+def test_impedance_panel_nyquist_and_bode_equal_impedance_json(view, capsys):
+    page = _open(view)
+    _set(page, "ocv-input", 3.7)
+    _wait_ocv(page, 3.7)
+    got = _impedance_at(page, 3.7, electrodes=["blocking", "blocking"])
+    code, out, err = run_cli(capsys, "impedance", str(FULLER), "--ocv", "3.7", "--points", "60", "--json")
+    assert code in (0, None), err
+    _assert_cli_values(got, json.loads(out))
+    # the Nyquist canvas is drawn (non-blank) and the Bode plot is a uPlot canvas
+    inked = page.evaluate("""() => { const c = document.querySelector('[data-testid=nyquist-plot]');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; return [c.width, n]; }""")
+    assert inked[0] > 200 and inked[1] > 1000
+    assert page.get_by_test_id("bode-plot").locator("canvas").count() == 1
+    values = page.get_by_test_id("impedance-values").inner_text()
+    assert "∞" in values and "100.0000" in values  # blocking: no DC current; R_bulk of 1 µm LiPON
+    assert "LixSi|LiPON" in page.get_by_test_id("impedance-iface-table").inner_text()
+    # the band tables show R_exc/R_ct, E_F − VBM, dE_vac/dμ_Li and the ΔCPD reference state
+    s = page.evaluate("() => window.ssbands.lastSummary")
+    assert "R_exc (Ω cm²)" in page.get_by_test_id("iface-table").inner_text()
+    assert "dE_vac/dμ_Li" in page.get_by_test_id("layer-table").inner_text()
+    assert s["reference_state"] in page.get_by_test_id("reference").inner_text()
+    # reversible electrodes, independent carriers: the spectrum and the band's R_exc follow
+    page.get_by_test_id("imp-electrodes").select_option("reversible")
+    page.get_by_test_id("imp-transport").select_option("independent")
+    got = _impedance_at(page, 3.7, electrodes=["reversible", "reversible"], transport="independent")
+    code, out, err = run_cli(capsys, "impedance", str(FULLER), "--ocv", "3.7", "--points", "60", "--json",
+                             "--electrodes", "reversible", "--transport", "independent")
+    _assert_cli_values(got, json.loads(out))
+    assert got["R_dc_ohm_cm2"] > 0
+    code, out, err = run_cli(capsys, "band", str(FULLER), "--ocv", "3.7", "--json", "--transport", "independent")
+    band = json.loads(out)
+    page.wait_for_function("v => window.ssbands.lastSummary.interfaces[0].R_exc_ohm_cm2 === v",
+                           arg=band["interfaces"][0]["R_exc_ohm_cm2"])
+    assert _floats(page.evaluate("() => window.ssbands.lastSummary")) == _floats(band)
+    assert view.errors == []
+
+
+def test_impedance_bad_input_shows_a_message_and_the_page_keeps_working(view, capsys):
+    page = _open(view)
+    _set(page, "ocv-input", 3.0)
+    _wait_ocv(page, 3.0)
+    _impedance_at(page, 3.0)
+    page.get_by_test_id("imp-electrodes").select_option("butler-volmer")
+    _wait_text(page, "error-impedance", "t.length > 0")
+    assert "butler-volmer electrodes need the exchange current density i0" in \
+        page.get_by_test_id("error-impedance").inner_text()
+    _set(page, "ocv-input", 3.1)
+    _wait_ocv(page, 3.1)  # the band diagram keeps solving
+    _set(page, "imp-i0", "1e-5")
+    _set(page, "imp-alpha-t", "0.5")
+    got = _impedance_at(page, 3.1, electrodes=["butler-volmer", "butler-volmer"])
+    _wait_text(page, "error-impedance", "t === ''")
+    assert all(i["R_ct_ohm_cm2"] > 0 for i in got["interfaces"])
+    code, out, err = run_cli(capsys, "band", str(FULLER), "--ocv", "3.1", "--json", "--i0", "1e-5", "--alpha-t", "0.5")
+    page.wait_for_function("() => window.ssbands.lastSummary.interfaces[0].R_ct_ohm_cm2 !== null")
+    # R_ct in the interface table (JavaScript writes 8.2e17 as an integer: compare as floats)
+    assert _floats(page.evaluate("() => window.ssbands.lastSummary")) == _floats(json.loads(out))
+    # an electrolyte without transport data: the band diagram solves, the panel says what is missing
+    page.get_by_test_id("layer-3-material").select_option("LLZO")
+    page.wait_for_function("() => window.ssbands.lastSummary.layers[2].material === 'LLZO'")
+    assert page.evaluate("() => window.ssbands.state.stack.interface[0].right") == "LLZO"  # the dipole follows
+    _wait_text(page, "error-impedance", "t.includes('conductivity_fraction_Li_i')")
+    assert "LLZO" in page.get_by_test_id("error-impedance").inner_text()
+    page.get_by_test_id("layer-3-material").select_option("LiPON")
+    page.wait_for_function("() => window.ssbands.lastSummary.layers[2].material === 'LiPON'")
+    _wait_text(page, "error-impedance", "t === ''")
     assert view.errors == []

@@ -4,14 +4,18 @@ Routes (all JSON unless stated):
 
 * ``GET /`` the page; ``/static/...`` its scripts, styles and the vendored uPlot (no CDN).
 * ``GET /api/info`` library, initial case, limits and capabilities.
-* ``POST /api/band`` ``{"stack": {...}, "ocv": V[, "reference_ocv": V]}`` → the ``ssbands band --json``
-  object of that stack and OCV.
-* ``WS /ws`` the slider channel: text ``{"type": "solve", "id", "stack", "ocv"}`` in, one binary
-  frame (:mod:`ssbands.web.protocol`) or a text ``{"type": "error", "id", "field", "message"}`` out.
+* ``POST /api/band`` ``{"stack": {...}, "ocv": V[, "reference_ocv": V, "transport": limit, "kinetics":
+  {"i0_A_cm2", "alpha_t"}]}`` → the ``ssbands band --json`` object of that stack and OCV (with
+  ``--transport`` and ``--i0/--alpha-t``).
+* ``WS /ws`` the slider channel: text ``{"type": "solve", "id", "stack", "ocv"[, "transport",
+  "kinetics"]}`` in, one binary frame (:mod:`ssbands.web.protocol`) or a text ``{"type": "error",
+  "id", "field", "message"}`` out; ``{"type": "panel", "id", "name", "stack", ...}`` is answered by
+  ``{"type": "panel", "id", "name", "result"}`` (the page asks its panels on a second socket).
 * ``POST /api/frame`` the same solve as one binary frame over HTTP.
 * ``POST /api/export`` (PNG, SVG, CSV, NetCDF), ``/api/uncertainty``, ``/api/case/save``,
   ``/api/case/parse``, ``/api/kpfm/upload`` (raw bytes), ``/api/kpfm/fit``, ``/api/screen/live``,
-  ``GET /api/screen`` (the ``--screen`` folder), ``POST /api/panel/{name}`` (registered panels).
+  ``GET /api/screen`` (the ``--screen`` folder), ``POST /api/panel/{name}`` (registered panels; the
+  impedance panel, :mod:`ssbands.web.impedance_panel`, is registered here).
 
 Errors the user can fix come back as status 400 with ``{"error": one line, "field": control}``; the
 server logs anything else and answers 500, and keeps serving.
@@ -40,7 +44,8 @@ from .._version import __version__
 from ..errors import SSBandsError
 from ..materials import Library
 from .case import EXPORTS, case_toml, export_bytes, parse_case
-from .compute import Model, error_field, one_line, profile_arrays, slider_range
+from .compute import Model, error_field, one_line, slider_range, solve_options
+from .impedance_panel import impedance_panel
 from .kpfm import FIT_PARAMETERS, UploadStore, fit_upload, read_upload
 from .protocol import encode_frame
 from .security import (
@@ -73,6 +78,9 @@ def register_panel(name: str, compute: Callable[[Model, Any, dict], dict]) -> No
         the validated :class:`ssbands.cell.Stack`, ``body`` the request (with ``ocv``).
     """
     PANELS[name] = compute
+
+
+register_panel("impedance", impedance_panel)
 
 
 @dataclass
@@ -185,16 +193,18 @@ class Handlers:
     async def band(self, request: Request):
         """The ``ssbands band --json`` object of a stack at one OCV."""
         body = self._object(await self.json_body(request))
-        solved = await run_in_threadpool(self.model.solve, body.get("stack"), body.get("ocv"),
-                                         body.get("reference_ocv"))
+        opts = solve_options(body)
+        solved = await run_in_threadpool(lambda: self.model.solve(body.get("stack"), body.get("ocv"),
+                                                                  body.get("reference_ocv"), **opts))
         return JSONResponse(solved.summary)
 
     async def frame(self, request: Request):
         """One solve as a binary frame (as on the WebSocket): pinned cases, restored views, scripts."""
         body = self._object(await self.json_body(request))
-        solved = await run_in_threadpool(self.model.solve, body.get("stack"), body.get("ocv"),
-                                         body.get("reference_ocv"))
-        data = encode_frame({"type": "solve", "id": None, **solved.header()}, profile_arrays(solved.dataset))
+        opts = solve_options(body)
+        solved = await run_in_threadpool(lambda: self.model.solve_fast(body.get("stack"), body.get("ocv"),
+                                                                       body.get("reference_ocv"), **opts))
+        data = encode_frame({"type": "solve", "id": None, **solved.header()}, solved.frame_arrays())
         return Response(data, media_type="application/octet-stream")
 
     async def ocv_range(self, request: Request):
@@ -210,7 +220,8 @@ class Handlers:
         fmt = str(body.get("format", ""))
         if fmt not in EXPORTS:
             raise RequestRefused(400, f"format must be one of {', '.join(EXPORTS)}")
-        solved = await run_in_threadpool(self.model.solve, body.get("stack"), body.get("ocv"))
+        opts = solve_options(body)
+        solved = await run_in_threadpool(lambda: self.model.solve(body.get("stack"), body.get("ocv"), **opts))
         data = await run_in_threadpool(export_bytes, solved.dataset, fmt)
         name = f"ssbands_band_{solved.summary['ocv_V']:.3f}V{EXPORTS[fmt][0]}"
         return Response(data, media_type=EXPORTS[fmt][1],
@@ -312,19 +323,57 @@ class Handlers:
         stack = await run_in_threadpool(self.model.stack, body.get("stack"))
         return JSONResponse(await run_in_threadpool(PANELS[name], self.model, stack, body))
 
-    def solve_message(self, text: str) -> bytes | str:
-        """The reply to one WebSocket message: a binary frame, or a JSON error text."""
+    def panel_result(self, msg: dict) -> dict:
+        """The answer of a registered panel to a request (``name``, ``stack`` and the panel's settings).
+
+        Parameters
+        ----------
+        msg : dict
+            The request (a WebSocket message or an HTTP body with ``name``).
+
+        Returns
+        -------
+        dict
+            What the panel's compute function returns (JSON-ready).
+        """
+        name = msg.get("name")
+        if not isinstance(name, str) or name not in PANELS:
+            raise RequestRefused(404, f"no panel {name!r} on this server")
+        return PANELS[name](self.model, self.model.stack(msg.get("stack")), msg)
+
+    def solve_message(self, text: str, received: float | None = None) -> bytes | str:
+        """The reply to one WebSocket message: a binary frame (solve), a JSON text (panel) or a JSON error text.
+
+        Parameters
+        ----------
+        text : str
+            The message.
+        received : float, optional
+            ``time.perf_counter()`` when the server received it (the frame's ``queue_ms`` is the wait
+            from then to the start of the solve, ms).
+
+        Returns
+        -------
+        bytes or str
+        """
         rid = None
         t0 = time.perf_counter()
+        queue_ms = (t0 - received) * 1e3 if received is not None else 0.0
         try:
             msg = parse_json(text)
-            if not isinstance(msg, dict) or msg.get("type") != "solve":
-                raise RequestRefused(400, 'messages are {"type": "solve", "id", "stack", "ocv"}')
+            if not isinstance(msg, dict) or msg.get("type") not in ("solve", "panel"):
+                raise RequestRefused(400, 'messages are {"type": "solve", "id", "stack", "ocv"} or '
+                                          '{"type": "panel", "id", "name", "stack", ...}')
             rid = msg.get("id")
-            solved = self.model.solve(msg.get("stack"), msg.get("ocv"), msg.get("reference_ocv"))
-            arrays = profile_arrays(solved.dataset)
+            if msg["type"] == "panel":
+                return json.dumps({"type": "panel", "id": rid, "name": msg.get("name"),
+                                   "result": self.panel_result(msg)}, allow_nan=False)
+            solved = self.model.solve_fast(msg.get("stack"), msg.get("ocv"), msg.get("reference_ocv"),
+                                           **solve_options(msg))
+            arrays = solved.frame_arrays()
             handle_ms = (time.perf_counter() - t0) * 1e3
-            return encode_frame({"type": "solve", "id": rid, **solved.header(), "handle_ms": handle_ms}, arrays)
+            return encode_frame({"type": "solve", "id": rid, **solved.header(), "handle_ms": handle_ms,
+                                 "queue_ms": queue_ms}, arrays)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server stays up
             if not isinstance(exc, (SSBandsError, ValueError, RequestRefused)):
                 log.exception("internal error in a solve")
@@ -334,7 +383,7 @@ class Handlers:
                                "field": fld, "message": msg_text})
 
     async def websocket(self, ws: WebSocket):
-        """The slider channel: one solve per message, answered in order."""
+        """The slider channel: one solve (or panel request) per message, answered in order."""
         if not same_origin(ws.headers.get("origin"), ws.headers.get("host")):
             await ws.close(code=1008)
             return
@@ -342,6 +391,7 @@ class Handlers:
         try:
             while True:
                 message = await ws.receive()
+                received = time.perf_counter()
                 if message["type"] == "websocket.disconnect":
                     return
                 text = message.get("text")
@@ -353,7 +403,7 @@ class Handlers:
                     reply: bytes | str = json.dumps({"type": "error", "id": None, "field": "request",
                                                      "message": "message larger than the server's limit"})
                 else:
-                    reply = await run_in_threadpool(self.solve_message, text)
+                    reply = await run_in_threadpool(self.solve_message, text, received)
                 if isinstance(reply, bytes):
                     await ws.send_bytes(reply)
                 else:

@@ -4,7 +4,9 @@ The page sends a stack in the stack-file structure (the parsed TOML as JSON, see
 :meth:`ssbands.cell.Stack.from_dict`). Keys that name files on the server (``library``,
 ``extrinsic_defects``) are refused: the server takes paths only from its own command line. The
 result of one solve is the ``ssbands band --json`` object (:func:`band_json`) and the arrays along x
-the page plots (:func:`profile_arrays`).
+the page plots (:func:`profile_arrays`). :meth:`Model.solve` builds the Profile (exports, ``POST
+/api/band``); :meth:`Model.solve_fast` gives the same object and arrays without it (the slider's
+WebSocket, :mod:`ssbands.web.fast`).
 """
 
 from __future__ import annotations
@@ -23,17 +25,22 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from ..cell import Stack, reachable_ocv_range, solve, summary
+from .. import interface as ifc
+from ..cell import Stack, solve, summary
 from ..errors import InputError
 from ..materials import Library
 from ..profile import to_jsonable
+from .fast import FRAME_VARIABLES, PreparedStack, band_summary, frame_arrays
+
+__all__ = ["FRAME_VARIABLES", "SERVER_ONLY_KEYS", "TRANSPORT_LIMITS", "Model", "Solved", "band_json", "error_field",
+           "finite_number", "one_line", "profile_arrays", "slider_range", "solve_options", "stack_from_client",
+           "stack_to_client"]
 
 #: stack-file keys the page may not send (they name files on the server)
 SERVER_ONLY_KEYS = ("library", "extrinsic_defects")
 
-#: arrays along x sent with every solve (names as in the band-diagram Profile, positions as ``x_nm``)
-FRAME_VARIABLES = ("E_vac_eV", "E_F_eV", "E_CBM_eV", "E_VBM_eV", "mu_bar_Li_eV", "mu_Li_eV", "psi_V", "cpd_V",
-                   "dcpd_V", "dcpd_work_function_V", "dcpd_potential_V")
+#: transport limits of the interfaces' excess resistance R_exc
+TRANSPORT_LIMITS = ("local-equilibrium", "independent")
 
 _FIELD_PATTERNS = (
     (r"\bOCV\b|\bocv\b|reference_ocv", "ocv"),
@@ -43,6 +50,8 @@ _FIELD_PATTERNS = (
     (r"\[\[interface\]\]|dipole", "dipoles"),
     (r"closure", "closure"),
     (r"\bground\b", "ground"),
+    (r"\bi0\b|i0_A_cm2|alpha_t|kinetics", "kinetics"),
+    (r"\btransport\b", "transport"),
 )
 
 
@@ -75,7 +84,8 @@ def error_field(message: str) -> str:
     str
         ``"layer-N"`` (N counted from 1) for a ``[[layer]] #N`` message, ``"layers"`` for other layer or
         material messages, ``"ocv"``, ``"mu_li_se"``, ``"temperature"``, ``"tip"``, ``"dipoles"``,
-        ``"closure"``, ``"ground"``, or ``"stack"`` when nothing more specific applies.
+        ``"closure"``, ``"ground"``, ``"kinetics"`` (i0, alpha_t), ``"transport"``, or ``"stack"`` when
+        nothing more specific applies.
     """
     m = re.search(r"\[\[layer\]\] #(\d+)", message)
     if m:
@@ -107,6 +117,40 @@ def finite_number(value: Any, name: str, unit: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise InputError(f"{name} must be a finite number ({unit}), got {value!r}")
     return float(value)
+
+
+def solve_options(body: Mapping) -> dict:
+    """The transport limit and kinetics of a request (``transport``, ``kinetics``), checked.
+
+    Parameters
+    ----------
+    body : mapping
+        The request: ``transport`` (``"local-equilibrium"``, the default, or ``"independent"``) and
+        ``kinetics`` (None, or ``{"i0_A_cm2": A/cm², "alpha_t": number}`` of both interfaces).
+
+    Returns
+    -------
+    dict
+        ``transport`` (str) and ``kinetics`` (dict of two floats, or None): keyword arguments of
+        :meth:`Model.solve`.
+
+    Raises
+    ------
+    InputError
+        For an unknown transport limit or kinetics that are not two finite numbers.
+    """
+    transport = body.get("transport")
+    if transport is None:
+        transport = "local-equilibrium"
+    if transport not in TRANSPORT_LIMITS:
+        raise InputError(f"transport must be one of {', '.join(TRANSPORT_LIMITS)}, got {transport!r}")
+    kin = body.get("kinetics")
+    if kin is not None:
+        if not isinstance(kin, Mapping) or set(kin) != {"i0_A_cm2", "alpha_t"}:
+            raise InputError('kinetics must be {"i0_A_cm2": A/cm2, "alpha_t": number} (or null)')
+        kin = {"i0_A_cm2": finite_number(kin["i0_A_cm2"], "kinetics i0_A_cm2", "A/cm2"),
+               "alpha_t": finite_number(kin["alpha_t"], "kinetics alpha_t", "between 0 and 1")}
+    return {"transport": transport, "kinetics": kin}
 
 
 def stack_from_client(data: Any, library: Library) -> Stack:
@@ -213,13 +257,27 @@ def profile_arrays(ds: xr.Dataset) -> dict[str, np.ndarray]:
 
 @dataclass
 class Solved:
-    """One solved state: the Profile, its ``band --json`` object and what the solve said."""
+    """One solved state: its ``band --json`` object, the arrays the page plots and what the solve said.
 
-    dataset: xr.Dataset
+    ``dataset`` is the band-diagram Profile (None from :meth:`Model.solve_fast`); ``arrays`` the plotted
+    arrays (None from :meth:`Model.solve`: then they are read from the Profile).
+    """
+
+    dataset: xr.Dataset | None
     summary: dict
     ocv_range: tuple[float, float]
     solve_ms: float
     warnings: list[str] = field(default_factory=list)
+    arrays: dict[str, np.ndarray] | None = None
+
+    def frame_arrays(self) -> dict[str, np.ndarray]:
+        """The arrays along x the page plots (:func:`profile_arrays`).
+
+        Returns
+        -------
+        dict of str to ndarray
+        """
+        return self.arrays if self.arrays is not None else profile_arrays(self.dataset)
 
     def header(self) -> dict:
         """JSON-ready metadata sent with the arrays.
@@ -250,9 +308,41 @@ class Model:
 
     def __init__(self, library: Library, cache_size: int = 32):
         self.library = library
-        self._cache: OrderedDict[str, Stack] = OrderedDict()
+        self._cache: OrderedDict[str, PreparedStack] = OrderedDict()
         self._size = cache_size
         self._lock = threading.Lock()
+        self._phi_li: float | None = None
+
+    def prepared(self, data: Any) -> PreparedStack:
+        """The validated stack sent by the page with its per-stack data (cached by its JSON text).
+
+        Parameters
+        ----------
+        data : object
+            The stack in the stack-file structure.
+
+        Returns
+        -------
+        PreparedStack
+        """
+        try:
+            key = json.dumps(data, sort_keys=True, allow_nan=False)
+        except (TypeError, ValueError):
+            raise InputError("stack: not plain JSON (numbers must be finite)") from None
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+                return hit
+        st = stack_from_client(data, self.library)
+        if self._phi_li is None:
+            self._phi_li = ifc.phi_li(self.library)
+        prep = PreparedStack(st, self._phi_li)
+        with self._lock:
+            self._cache[key] = prep
+            while len(self._cache) > self._size:
+                self._cache.popitem(last=False)
+        return prep
 
     def stack(self, data: Any) -> Stack:
         """The validated :class:`Stack` of a stack sent by the page (cached by its JSON text).
@@ -266,24 +356,11 @@ class Model:
         -------
         Stack
         """
-        try:
-            key = json.dumps(data, sort_keys=True, allow_nan=False)
-        except (TypeError, ValueError):
-            raise InputError("stack: not plain JSON (numbers must be finite)") from None
-        with self._lock:
-            st = self._cache.get(key)
-            if st is not None:
-                self._cache.move_to_end(key)
-                return st
-        st = stack_from_client(data, self.library)
-        with self._lock:
-            self._cache[key] = st
-            while len(self._cache) > self._size:
-                self._cache.popitem(last=False)
-        return st
+        return self.prepared(data).stack
 
-    def solve(self, data: Any, ocv: Any, reference_ocv: Any = None) -> Solved:
-        """Solve a stack sent by the page at one OCV, as ``ssbands band`` does.
+    def solve(self, data: Any, ocv: Any, reference_ocv: Any = None, *, transport: str = "local-equilibrium",
+              kinetics: dict | None = None) -> Solved:
+        """Solve a stack sent by the page at one OCV, as ``ssbands band`` does (the Profile included).
 
         Parameters
         ----------
@@ -293,6 +370,10 @@ class Model:
             Open-circuit voltage, V.
         reference_ocv : float, optional
             OCV of the ΔCPD reference state, V (None: automatic, as the command's default).
+        transport : {"local-equilibrium", "independent"}
+            Transport limit of the interfaces' R_exc (``band --transport``).
+        kinetics : dict, optional
+            ``{"i0_A_cm2", "alpha_t"}`` of both interfaces for R_ct (``band --i0 --alpha-t``).
 
         Returns
         -------
@@ -301,13 +382,40 @@ class Model:
         t0 = time.perf_counter()
         v = finite_number(ocv, "ocv", "V")
         ref = "auto" if reference_ocv is None else finite_number(reference_ocv, "reference_ocv", "V")
-        st = self.stack(data)
+        prep = self.prepared(data)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            ds = solve(st, v, reference_ocv=ref, library=self.library)
+            ds = solve(prep.stack, v, reference_ocv=ref, library=self.library, grid=prep.grid, transport=transport,
+                       kinetics=kinetics)
         s = band_json(ds)
         dt = (time.perf_counter() - t0) * 1e3
-        return Solved(ds, s, reachable_ocv_range(st), dt, [one_line(w.message) for w in caught])
+        return Solved(ds, s, prep.ocv_range, dt, [one_line(w.message) for w in caught])
+
+    def solve_fast(self, data: Any, ocv: Any, reference_ocv: Any = None, *, transport: str = "local-equilibrium",
+                   kinetics: dict | None = None) -> Solved:
+        """:meth:`solve` without the Profile: the same ``band --json`` object and arrays, faster (the slider).
+
+        Parameters
+        ----------
+        data, ocv, reference_ocv, transport, kinetics
+            As for :meth:`solve`.
+
+        Returns
+        -------
+        Solved
+            With ``dataset`` None and ``arrays`` set.
+        """
+        t0 = time.perf_counter()
+        v = finite_number(ocv, "ocv", "V")
+        ref = "auto" if reference_ocv is None else finite_number(reference_ocv, "reference_ocv", "V")
+        prep = self.prepared(data)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            a, reference = prep.solve(v, ref, transport, kinetics)
+        s = band_summary(a, reference)
+        arrays = frame_arrays(a)
+        dt = (time.perf_counter() - t0) * 1e3
+        return Solved(None, s, prep.ocv_range, dt, [one_line(w.message) for w in caught], arrays)
 
     def ocv_range(self, data: Any) -> tuple[float, float]:
         """Reachable OCV range of a stack sent by the page.
@@ -322,4 +430,4 @@ class Model:
         (float, float)
             Lowest and highest reachable OCV, V (may be ±inf).
         """
-        return reachable_ocv_range(self.stack(data))
+        return self.prepared(data).ocv_range

@@ -84,9 +84,10 @@ export class SolveChannel {
     this.ws.onmessage = (ev) => this.receive(ev.data);
   }
 
-  // Ask for a solve; t0 is the performance.now() of the user input that caused it.
-  request(stack, ocv, t0 = performance.now()) {
-    this.pending = { type: "solve", id: this.nextId++, stack, ocv, t0 };
+  // Ask for a solve; t0 is the performance.now() of the user input that caused it; options are the
+  // band solve's transport limit and kinetics ({transport, kinetics}, see state.js solveOptions).
+  request(stack, ocv, t0 = performance.now(), options = {}) {
+    this.pending = { type: "solve", id: this.nextId++, stack, ocv, t0, options };
     this.flush();
   }
 
@@ -94,12 +95,14 @@ export class SolveChannel {
     if (this.inFlight || !this.pending || !this.ws || this.ws.readyState !== WebSocket.OPEN) return;
     this.inFlight = this.pending;
     this.pending = null;
-    const { type, id, stack, ocv } = this.inFlight;
-    this.ws.send(JSON.stringify({ type, id, stack, ocv }));
+    const { type, id, stack, ocv, options } = this.inFlight;
+    this.inFlight.tSent = performance.now();
+    this.ws.send(JSON.stringify({ type, id, stack, ocv, ...options }));
   }
 
   receive(data) {
     const req = this.inFlight;
+    if (req) req.tReceived = performance.now();
     this.inFlight = null;
     try {
       if (typeof data === "string") {
@@ -115,5 +118,49 @@ export class SolveChannel {
 
   get busy() {
     return Boolean(this.inFlight || this.pending);
+  }
+}
+
+// Requests to the server's panels (e.g. impedance) on a second WebSocket, so that a slow panel never
+// holds up the slider's solves: request(name, body) resolves with the panel's answer or rejects with an
+// ApiError carrying the package's one-line message (bad input is a message, not a failed HTTP request).
+export class PanelChannel {
+  constructor() {
+    this.waiting = new Map();
+    this.nextId = 1;
+    this.ws = null;
+  }
+
+  open() {
+    if (this.ws && this.ws.readyState <= WebSocket.OPEN) return this.ready;
+    const proto = location.protocol === "https:" ? "wss:" : "ws:";
+    this.ws = new WebSocket(`${proto}//${location.host}/ws`);
+    this.ready = new Promise((resolve, reject) => {
+      this.ws.onopen = resolve;
+      this.ws.onerror = () => reject(new ApiError("the panel channel could not connect", "request"));
+    });
+    this.ws.onclose = () => {
+      for (const { reject } of this.waiting.values()) reject(new ApiError("the server closed the connection", "request"));
+      this.waiting.clear();
+      this.ws = null;
+    };
+    this.ws.onmessage = (ev) => {
+      const msg = JSON.parse(ev.data);
+      const w = this.waiting.get(msg.id);
+      if (!w) return;
+      this.waiting.delete(msg.id);
+      if (msg.type === "panel") w.resolve(msg.result);
+      else w.reject(new ApiError(msg.message, msg.field));
+    };
+    return this.ready;
+  }
+
+  async request(name, body) {
+    await this.open();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.ws.send(JSON.stringify({ ...body, type: "panel", id, name }));
+    });
   }
 }

@@ -105,6 +105,15 @@ export class Editor {
     state.stack.interface = [...rest, { left: p[0], right: p[1], dipole_V: v }];
   }
 
+  // A layer renamed (its material changed): its interface dipoles follow it.
+  renameInterfaces(before, after) {
+    const same = (a) => a.toLowerCase() === before.toLowerCase();
+    for (const d of state.stack.interface || []) {
+      if (same(d.left)) d.left = after;
+      if (same(d.right)) d.right = after;
+    }
+  }
+
   syncMu() {
     const ext = state.stack.closure === "extrinsic";
     $("mu-li-se").disabled = !ext;
@@ -135,10 +144,10 @@ export class Editor {
 
   setSlider([lo, hi]) {
     for (const id of ["ocv", "ocv-input"]) {
-      $(id).min = String(lo);
-      $(id).max = String(hi);
+      if ($(id).min !== String(lo)) $(id).min = String(lo);
+      if ($(id).max !== String(hi)) $(id).max = String(hi);
     }
-    $("ocv").value = String(state.ocv);
+    if (Number($("ocv").value) !== state.ocv) $("ocv").value = String(state.ocv);
   }
 
   options(role, current) {
@@ -163,9 +172,11 @@ export class Editor {
     };
     const material = el("select", { testid: `layer-${i}-material` }, ...this.options(L.role, L.material));
     material.addEventListener("change", (ev) => {
+      const before = layerName(L);
       L.material = material.value;
       delete L.branch;
       delete L.name;
+      this.renameInterfaces(before, layerName(L));
       this.changed(ev);
       this.renderLayers();
     });

@@ -8,14 +8,16 @@ import { ApiError, getJSON, postForBlob, postJSON, SolveChannel } from "./api.js
 import { Compare, framePlain } from "./compare.js";
 import { Editor } from "./editor.js";
 import { Kpfm } from "./kpfm.js";
+import "./impedance.js"; // registers the impedance panel
 import { initPanels } from "./panels.js";
 import { LinePlot } from "./plots.js";
 import { Screen } from "./screen.js";
-import { applySaved, caseView, decodeState, state, writeURL } from "./state.js";
-import { $, debounce, download } from "./util.js";
-import { bandSpecs, dcpdSpecs, layerBands, renderTables, zoomData, zoomSpecs } from "./views.js";
+import { applySaved, caseView, decodeState, solveOptions, state, writeURL } from "./state.js";
+import { $, debounce, download, setText } from "./util.js";
+import { bandSpecs, dcpdSpecs, layerBands, referenceText, renderTables, zoomData, zoomSpecs } from "./views.js";
 
-const SOLVE_FIELDS = ["ocv", "closure", "mu_li_se", "temperature", "tip", "dipoles", "ground", "layers", "stack"];
+const SOLVE_FIELDS = ["ocv", "closure", "mu_li_se", "temperature", "tip", "dipoles", "ground", "layers", "stack",
+                      "kinetics", "transport"];
 const api = { lastSolve: null, lastSummary: null, lastError: null, solves: 0, latencies: [], state };
 window.ssbands = api;
 
@@ -50,18 +52,24 @@ function clearError(field) {
 }
 
 function clearSolveErrors() {
-  for (const f of SOLVE_FIELDS) {
-    const t = $(`error-${f}`);
-    if (t) t.textContent = "";
-  }
+  for (const f of SOLVE_FIELDS) setText($(`error-${f}`), "");
   document.querySelectorAll("tr.bad").forEach((r) => r.classList.remove("bad"));
   if (!api.lastError || SOLVE_FIELDS.includes(api.lastError.field) || /^layer-/.test(api.lastError.field)) {
-    $("error").textContent = "";
+    setText($("error"), "");
     api.lastError = null;
   }
 }
 
 const saveURL = debounce(writeURL, 150);
+
+// The footer's timing line, at most four times a second (a text change costs a layout).
+let latencyShown = 0;
+function showLatency(last) {
+  const now = performance.now();
+  if (now - latencyShown < 250) return;
+  latencyShown = now;
+  setText($("latency"), `solve ${last.solve_ms.toFixed(1)} ms on the server, input → drawn ${last.latency_ms.toFixed(1)} ms`);
+}
 
 function rerender() {
   if (!F) return;
@@ -75,9 +83,10 @@ function rerender() {
   ["anode", "cathode"].forEach((side, j) => {
     const z = zoomData(F, summary, j);
     plots[side].render(z.x, zoomSpecs(z), [], z.layers);
-    $(`zoom-${side}-title`).textContent = z.title;
+    setText($(`zoom-${side}-title`), z.title);
   });
   renderTables(summary, $("iface-table"), $("layer-table"), $("notes"));
+  setText($("reference"), referenceText(summary));
 }
 
 function onFrame({ header, arrays }, req) {
@@ -87,14 +96,16 @@ function onFrame({ header, arrays }, req) {
   editor.setSlider(header.slider);
   const [lo, hi] = header.range;
   const show = (v, inf) => (v === null ? inf : Math.abs(v) > 1e3 ? v.toExponential(1) : v.toFixed(3));
-  $("ocv-range").textContent = `reachable ${show(lo, "−∞")} … ${show(hi, "∞")} V`;
+  setText($("ocv-range"), `reachable ${show(lo, "−∞")} … ${show(hi, "∞")} V`);
   clearSolveErrors();
   rerender();
-  for (const p of panels) p.update(state, F);
+  for (const p of panels) p.update(state, F, header);
   const t0 = req ? req.t0 : tStart;
   const last = { ocv_V: header.ocv_V, x_nm: F.x_nm, E_vac_eV: F.E_vac_eV, E_F_eV: F.E_F_eV, cpd_V: F.cpd_V,
                  dcpd_V: F.dcpd_V, latency_ms: null, solve_ms: header.solve_ms, handle_ms: header.handle_ms,
-                 render_ms: null, frame_ms: null, id: req && req.id };
+                 render_ms: null, frame_ms: null, id: req && req.id, queue_ms: header.queue_ms,
+                 sent_ms: req && req.tSent ? req.tSent - t0 : null,
+                 reply_ms: req && req.tReceived ? req.tReceived - req.tSent : null };
   const shown = summary;
   // uPlot draws in a microtask queued by setData: the solve counts as rendered after it has run
   queueMicrotask(() => {
@@ -105,9 +116,10 @@ function onFrame({ header, arrays }, req) {
     api.lastSummary = shown;
     api.solves += 1;
     api.latencies.push({ latency_ms: last.latency_ms, solve_ms: last.solve_ms, handle_ms: last.handle_ms,
-                         render_ms: last.render_ms });
+                         render_ms: last.render_ms, sent_ms: last.sent_ms, reply_ms: last.reply_ms,
+                         queue_ms: last.queue_ms });
     if (api.latencies.length > 1000) api.latencies.shift();
-    $("latency").textContent = `solve ${header.solve_ms.toFixed(1)} ms on the server, input → drawn ${last.latency_ms.toFixed(1)} ms`;
+    showLatency(last);
     requestAnimationFrame(() => {
       last.frame_ms = performance.now() - t0;
       compare.step();
@@ -129,7 +141,7 @@ async function onSolveError(err) {
 }
 
 function requestSolve(t0 = performance.now()) {
-  channel.request(state.stack, state.ocv, t0);
+  channel.request(state.stack, state.ocv, t0, solveOptions());
   saveURL();
 }
 
@@ -147,7 +159,7 @@ function bindActions(info) {
   $("export").addEventListener("click", async () => {
     const format = $("export-format").value;
     try {
-      download(await postForBlob("/api/export", { stack: state.stack, ocv: state.ocv, format }),
+      download(await postForBlob("/api/export", { stack: state.stack, ocv: state.ocv, format, ...solveOptions() }),
                `ssbands_band_${state.ocv.toFixed(3)}V.${format}`);
       clearError("case");
     } catch (e) { showError("case", e.message); }
@@ -166,6 +178,7 @@ function bindActions(info) {
       const r = await postJSON("/api/case/parse", { text: await file.text() });
       applySaved({ stack: r.stack, ocv: r.view.ocv ?? state.ocv, pins: r.view.pins || [], view: r.view.view });
       editor.render();
+      for (const p of panels) if (p.sync) p.sync();
       await compare.restore();
       clearError("case");
       requestSolve();
@@ -205,7 +218,7 @@ async function boot() {
   api.kpfm = kpfm;
   api.compare = compare;
   new Screen(app, info);
-  panels = initPanels(info.capabilities);
+  panels = initPanels(info.capabilities, app);
   bindActions(info);
   if (state.pins.length) await compare.restore();
   channel = new SolveChannel(onFrame, onSolveError, (s) => { $("status").textContent = s; });

@@ -12,8 +12,22 @@ export const state = {
     kpfm: { offset: 0, xOffset: 0, xScale: 1 },
     screen: { descriptor: "phi0_V", state: "worst", source: "live" },
     spreads: { work_function_eV: 0.3, phi0_li_V: 0.1, dipole_V: 0.0, n_samples: 40 },
+    // impedance panel; transport and (butler-volmer) kinetics also set the band solve's R_exc and R_ct
+    impedance: { electrodes: "blocking", transport: "local-equilibrium", i0: null, alpha_t: null, points: 60,
+                 auto: true },
   },
 };
+
+// The band solve's options from the view: {transport?, kinetics?} (the defaults are left out).
+export function solveOptions() {
+  const z = state.view.impedance;
+  const o = {};
+  if (z.transport && z.transport !== "local-equilibrium") o.transport = z.transport;
+  if (z.electrodes === "butler-volmer" && typeof z.i0 === "number" && typeof z.alpha_t === "number") {
+    o.kinetics = { i0_A_cm2: z.i0, alpha_t: z.alpha_t };
+  }
+  return o;
+}
 
 const VERSION = 1;
 

@@ -16,6 +16,26 @@ export function el(tag, attrs = {}, ...children) {
   return e;
 }
 
+// Set an element's text only when it changes (a frame then invalidates no layout it does not need).
+export function setText(e, text) {
+  if (e && e.textContent !== text) e.textContent = text;
+}
+
+// Fill a table: rebuilt when its header or row count changes, otherwise only the cells whose text changed.
+export function fillTable(target, head, rows) {
+  const sig = `${head.join("\u0001")}#${rows.length}#${rows.map((r) => r.length).join(",")}`;
+  if (target.dataset.sig !== sig) {
+    target.replaceChildren(
+      el("thead", {}, el("tr", {}, ...head.map((h) => el("th", { text: h })))),
+      el("tbody", {}, ...rows.map((r) => el("tr", {}, ...r.map((c) => el("td", { text: c }))))),
+    );
+    target.dataset.sig = sig;
+    return;
+  }
+  const trs = target.tBodies[0].rows;
+  rows.forEach((r, i) => r.forEach((c, j) => setText(trs[i].cells[j], c)));
+}
+
 export function fmt(v, digits = 3) {
   if (v === null || v === undefined || Number.isNaN(v)) return "—";
   if (typeof v === "boolean") return v ? "yes" : "no";

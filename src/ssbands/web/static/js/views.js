@@ -2,7 +2,7 @@
 // current frame, the pinned cases, the uncertainty bands and the KPFM overlay; and the tables.
 
 import { PIN_COLORS } from "./plots.js";
-import { el, fmt } from "./util.js";
+import { el, fillTable, fmt } from "./util.js";
 
 function sameX(a, b) {
   if (!a || !b || a.length !== b.length) return false;
@@ -120,25 +120,32 @@ const IFACE_COLUMNS = [
   ["sigma_e_per_nm2", "σ (e/nm²)"], ["capacitance_uF_per_cm2", "C (µF/cm²)"],
   ["saturated_width_A", "saturated (Å)"], ["debye_length_A", "Debye (Å)"],
   ["se_E_F_above_VBM_eV", "SE E_F − VBM (eV)"], ["R_scl_ohm_cm2", "R_SCL (Ω cm²)"], ["R_ratio", "R_SCL/R_bulk"],
+  ["R_exc_ohm_cm2", "R_exc (Ω cm²)"], ["R_ct_ohm_cm2", "R_ct (Ω cm²)"],
   ["electrode_in_window", "in window"], ["injection", "injection"],
 ];
 const LAYER_COLUMNS = [
   ["role", "role"], ["E_F_eV", "E_F (eV)"], ["E_vac_eV", "E_vac (eV)"], ["work_function_eV", "Φ (eV)"],
   ["mu_Li_eV", "μ_Li (eV)"], ["cpd_V", "CPD (V)"], ["delta_cpd_V", "ΔCPD (V)"],
   ["delta_cpd_work_function_V", "−ΔΦ/e (V)"], ["delta_cpd_potential_V", "ΔV (V)"], ["li_fraction", "x_Li"],
+  ["E_F_above_VBM_eV", "E_F − VBM (eV)"], ["dEvac_dmuLi", "dE_vac/dμ_Li"],
 ];
 
-function table(target, head, rows) {
-  target.replaceChildren(
-    el("thead", {}, el("tr", {}, ...head.map((h) => el("th", { text: h })))),
-    el("tbody", {}, ...rows.map((r) => el("tr", {}, ...r.map((c) => el("td", { text: c }))))),
-  );
+// The ΔCPD reference state: how it was chosen and the electrodes' Li contents and potentials there.
+export function referenceText(summary) {
+  const r = summary.reference;
+  if (!r) return "no ΔCPD reference state";
+  return `ΔCPD reference: ${summary.reference_state}; anode x_Li = ${fmt(r.anode_li_fraction, 4)} ` +
+    `(U = ${fmt(r.anode_U_V, 3)} V), cathode x_Li = ${fmt(r.cathode_li_fraction, 4)} (U = ${fmt(r.cathode_U_V, 3)} V)`;
 }
 
 export function renderTables(summary, ifaceTable, layerTable, notes) {
-  table(ifaceTable, ["interface", ...IFACE_COLUMNS.map((c) => c[1])],
-        summary.interfaces.map((i) => [`${i.left}|${i.right}`, ...IFACE_COLUMNS.map(([k]) => fmt(i[k], 3))]));
-  table(layerTable, ["layer", ...LAYER_COLUMNS.map((c) => c[1])],
-        summary.layers.map((L) => [L.name, ...LAYER_COLUMNS.map(([k]) => fmt(L[k], 3))]));
-  notes.replaceChildren(...summary.notes.map((n) => el("li", { text: n })));
+  fillTable(ifaceTable, ["interface", ...IFACE_COLUMNS.map((c) => c[1])],
+            summary.interfaces.map((i) => [`${i.left}|${i.right}`, ...IFACE_COLUMNS.map(([k]) => fmt(i[k], 3))]));
+  fillTable(layerTable, ["layer", ...LAYER_COLUMNS.map((c) => c[1])],
+            summary.layers.map((L) => [L.name, ...LAYER_COLUMNS.map(([k]) => fmt(L[k], 3))]));
+  const key = summary.notes.join("\u0001");
+  if (notes.dataset.key !== key) {
+    notes.replaceChildren(...summary.notes.map((n) => el("li", { text: n })));
+    notes.dataset.key = key;
+  }
 }
