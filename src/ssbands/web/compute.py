@@ -277,7 +277,11 @@ class Solved:
         -------
         dict of str to ndarray
         """
-        return self.arrays if self.arrays is not None else profile_arrays(self.dataset)
+        if self.arrays is not None:
+            return self.arrays
+        if self.dataset is None:
+            raise InputError("this solve kept neither its arrays nor its Profile")
+        return profile_arrays(self.dataset)
 
     def header(self) -> dict:
         """JSON-ready metadata sent with the arrays.
