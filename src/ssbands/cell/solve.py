@@ -194,7 +194,7 @@ def _excess_and_ct(se, phi0, T: float, L_nm: float, transport: str, kinetics) ->
     NaN and a note where the electrolyte's transport data (or the kinetics) are not known.
     """
     from ..scl.kinetics import charge_transfer
-    from ..scl.transport import defect_transport, excess_resistance
+    from ..scl.transport import defect_transport, excess_resistance, independent_resistance
 
     out: dict = {"R_exc_ohm_cm2": np.full(phi0.shape, np.nan), "R_ct_ohm_cm2": np.full(phi0.shape, np.nan),
                  "notes": []}
@@ -210,13 +210,9 @@ def _excess_and_ct(se, phi0, T: float, L_nm: float, transport: str, kinetics) ->
         if transport == "local-equilibrium":
             out["R_exc_ohm_cm2"] = np.asarray(ex["R_exc_local_equilibrium_ohm_cm2"], float)
         else:  # each carrier its own path through this interface and the electrolyte of thickness L
-            L = L_nm * 1e-7
             s_i, s_v = (np.asarray(ex[k], float) for k in ("conductivity_Li_i_S_cm", "conductivity_V_Li_S_cm"))
             a_i, a_v = (np.asarray(ex[k], float) for k in ("excess_Li_i_ohm_cm2", "excess_V_Li_ohm_cm2"))
-            with np.errstate(divide="ignore", over="ignore"):
-                g = (np.where(s_i > 0, 1.0 / (L / np.where(s_i > 0, s_i, 1.0) + a_i), 0.0)
-                     + np.where(s_v > 0, 1.0 / (L / np.where(s_v > 0, s_v, 1.0) + a_v), 0.0))
-            out["R_exc_ohm_cm2"] = 1.0 / g - L / (s_i + s_v)
+            out["R_exc_ohm_cm2"] = independent_resistance(L_nm, (s_i, s_v), (a_i, a_v)) - L_nm * 1e-7 / (s_i + s_v)
     if kinetics is None:
         out["notes"].append("iface_R_ct_ohm_cm2 not computed: it needs the kinetics of each interface (exchange "
                             "current density and transfer coefficient; none are published)")

@@ -36,8 +36,8 @@ def frequency_grid(f_min_Hz: float = 1e-2, f_max_Hz: float = 1e9, points: int = 
         Frequencies, Hz.
     """
     if not (0 < f_min_Hz < f_max_Hz and np.isfinite(f_max_Hz)) or int(points) < 2:
-        raise InputError(f"frequencies: need 0 < f_min < f_max and points >= 2, got {f_min_Hz!r}, {f_max_Hz!r}, "
-                         f"{points!r}")
+        raise InputError(f"frequencies: need 0 < f_min < f_max (Hz) and points >= 2, got f_min = {float(f_min_Hz):g}, "
+                         f"f_max = {float(f_max_Hz):g}, points = {points!r}")
     return np.geomspace(f_min_Hz, f_max_Hz, int(points))
 
 

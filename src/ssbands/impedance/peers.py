@@ -15,36 +15,18 @@ import (see :func:`ssbands.scl.peers.import_devsim`).
 
 from __future__ import annotations
 
-import os
-import sys
 import time
 
 import numpy as np
 
 from ..constants import E_CHARGE, EPS0
 from ..errors import InputError
-from ..scl.peers import import_devsim
+from ..scl.peers import QuietFd1, import_devsim
 from ..scl.species import ChargedSpecies
 
 __all__ = ["devsim_impedance"]
 
 _K = {"n": 0}
-
-
-class _Quiet:
-    """Send DEVSIM's C++ log on file descriptor 1 to /dev/null."""
-
-    def __enter__(self):
-        sys.stdout.flush()
-        self.saved = os.dup(1)
-        self.null = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(self.null, 1)
-
-    def __exit__(self, *exc):
-        os.dup2(self.saved, 1)
-        os.close(self.null)
-        os.close(self.saved)
-        return False
 
 
 def _conc_expr(s, phi, eta, kt, ref):
@@ -180,7 +162,7 @@ def devsim_impedance(solution, network, frequencies_Hz, transport: str = "local-
     if network.gx:
         raise InputError("the DEVSIM peer has no exchange reaction")
     ds = import_devsim()
-    with _Quiet():
+    with QuietFd1():
         try:
             return _run(ds, solution, network, np.atleast_1d(np.asarray(frequencies_Hz, float)), transport)
         finally:

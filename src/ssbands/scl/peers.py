@@ -96,8 +96,8 @@ def peer_mesh(L, xi_max: float, h0: float = 0.003, hsat: float = 0.02, growth: f
     return np.array(x)
 
 
-class _quiet_fd1:
-    """DEVSIM's C++ core prints its Newton log on file descriptor 1; send it to /dev/null meanwhile."""
+class QuietFd1:
+    """Context manager: DEVSIM's C++ core prints its log on file descriptor 1; send it to /dev/null meanwhile."""
 
     def __enter__(self):
         sys.stdout.flush()
@@ -119,7 +119,7 @@ def import_devsim():
     """
     os.environ.setdefault("DEVSIM_MATH_LIBS", DEVSIM_MATH_LIBS)
     try:
-        with _quiet_fd1():
+        with QuietFd1():
             import devsim
     except Exception as exc:  # RuntimeError when no BLAS/LAPACK is found
         raise ImportError(f"DEVSIM cannot be imported ({type(exc).__name__}: {exc}); it needs a BLAS/LAPACK: "
@@ -138,7 +138,7 @@ def devsim_solve(L, xi_nodes, f_right: float = 0.0, init=None):
     ``(x, f, setup_seconds, solve_seconds)``.
     """
     ds = import_devsim()
-    with _quiet_fd1():
+    with QuietFd1():
         return _devsim_solve(ds, L, np.asarray(xi_nodes, float), f_right, init)
 
 

@@ -435,20 +435,23 @@ def independent_resistance(thickness_nm, conductivities_S_cm, excesses_ohm_cm2):
     ----------
     thickness_nm : float
         Electrolyte thickness L, nm.
-    conductivities_S_cm : sequence of float
-        Bulk partial conductivities σ_k,∞, S/cm (0: the carrier does not conduct).
-    excesses_ohm_cm2 : sequence of float
+    conductivities_S_cm : sequence of float or array_like
+        Bulk partial conductivities σ_k,∞ (one entry per carrier, each a number or an array of
+        interfaces), S/cm (0: the carrier does not conduct).
+    excesses_ohm_cm2 : sequence of float or array_like
         Per-carrier excess a_k of the interfaces on its path (the sum over the interfaces), Ω cm².
 
     Returns
     -------
-    float
-        R·A in Ω cm² (inf when no carrier conducts).
+    float or ndarray
+        R·A in Ω cm² (inf when no carrier conducts); an array when the entries are arrays.
     """
     L = float(thickness_nm) * 1e-7
     g = 0.0
     for s, a in zip(conductivities_S_cm, excesses_ohm_cm2, strict=True):
-        if s > 0:
-            with np.errstate(over="ignore", divide="ignore"):
-                g += 1.0 / (L / s + a)
-    return 1.0 / g if g > 0 else float("inf")
+        s, a = np.asarray(s, float), np.asarray(a, float)
+        with np.errstate(over="ignore", divide="ignore"):
+            g = g + np.where(s > 0, 1.0 / (L / np.where(s > 0, s, 1.0) + a), 0.0)
+    with np.errstate(divide="ignore"):
+        r = np.where(np.asarray(g) > 0, 1.0 / np.where(np.asarray(g) > 0, g, 1.0), np.inf)
+    return float(r) if r.ndim == 0 else r
